@@ -1,0 +1,16 @@
+"""alcl: continual learning with Associated Learning (AL).
+
+The package is laid out one idea per module:
+
+- :mod:`alcl.block`     the AL block and its local losses
+- :mod:`alcl.network`   the growing stack of blocks
+- :mod:`alcl.inference` shortcut, full-path and adaptive inference
+- :mod:`alcl.growth`    the growth rule (freeze, then append feature-augmented blocks)
+- :mod:`alcl.strategy`  the Avalanche strategy
+- :mod:`alcl.baselines` fixed-width backprop models for the baselines
+- :mod:`alcl.protocol`, :mod:`alcl.metrics`, :mod:`alcl.results`, :mod:`alcl.plots`
+
+Importing ``alcl`` itself loads nothing heavy.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,54 @@
+"""MLP backbone: each block's encoder is Linear -> ReLU layers over [s_prev, new columns]."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from alcl.fusion import concat_vectors
+
+
+class MLPEncoder(nn.Module):
+    """f for an MLP block; also the layer of the backprop reference MLP."""
+
+    def __init__(self, in_features: int, width: int, n_layers: int = 1, dropout: float = 0.0):
+        super().__init__()
+        layers: list[nn.Module] = []
+        for i in range(n_layers):
+            layers += [nn.Linear(in_features if i == 0 else width, width), nn.ReLU()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, s_prev: Tensor | None, side: Tensor | None = None) -> Tensor:
+        return self.net(concat_vectors(s_prev, side))
+
+
+@dataclass(frozen=True)
+class MLPBackbone:
+    """Block widths for an MLP; block i has width ``widths[i]`` (the last width repeats)."""
+
+    widths: Sequence[int] = (128, 128, 128, 128)
+    layers_per_block: int = 1
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.widths or any(int(w) < 1 for w in self.widths):
+            raise ValueError(
+                f"widths must be a non-empty list of positive ints, got {self.widths}."
+            )
+
+    def width(self, index: int) -> int:
+        return int(self.widths[min(index, len(self.widths) - 1)])
+
+    def encoder(self, index: int, prev_width: int | None, side_width: int) -> nn.Module:
+        """The encoder of block ``index`` reading ``prev_width`` features plus ``side_width`` columns."""
+        return MLPEncoder(
+            (prev_width or 0) + side_width, self.width(index), self.layers_per_block, self.dropout
+        )
+
+    def pool(self) -> nn.Module:
+        """How the encoder output becomes the bridge's input vector (already a vector)."""
+        return nn.Identity()

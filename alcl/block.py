@@ -1,0 +1,133 @@
+"""The Associated Learning block and its local losses (DESIGN §1).
+
+Block i owns four modules:
+
+- ``f`` encoder, s_{i-1} (+ newly released columns) -> s_i, supplied by a backbone;
+- ``b`` bridge, s_i -> t̂_i, a prediction of the label code;
+- ``g`` label encoder, t_{i-1} -> t_i (t_0 is the one-hot label);
+- ``h`` label decoder, t_i -> t_{i-1} (block 1 decodes to class logits).
+
+Its inputs s_{i-1} and t_{i-1} are detached, so no gradient ever crosses
+blocks: a block learns only from its own associated and autoencoder losses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+@dataclass
+class BlockOutput:
+    """What one block produces for a batch: features, label code and local losses."""
+
+    s: Tensor
+    t: Tensor
+    associated: Tensor
+    autoencoder: Tensor
+
+    @property
+    def loss(self) -> Tensor:
+        return self.associated + self.autoencoder
+
+
+class ALBlock(nn.Module):
+    """One AL block. ``columns`` are the raw input columns this block reads (may be empty)."""
+
+    def __init__(
+        self,
+        f: nn.Module,
+        b: nn.Module,
+        g: nn.Module,
+        h: nn.Module,
+        columns: Sequence[int] | Tensor,
+        first: bool,
+        width: int,
+    ) -> None:
+        super().__init__()
+        self.f, self.b, self.g, self.h = f, b, g, h
+        self.register_buffer("columns", torch.as_tensor(columns, dtype=torch.long).flatten())
+        self.first = first
+        self.width = width
+        self.frozen = False
+
+    def encode(self, s_prev: Tensor | None, x: Tensor) -> Tensor:
+        """f: fuse the previous features with this block's columns of ``x``."""
+        side = x[:, self.columns] if self.columns.numel() else None
+        return self.f(s_prev, side)
+
+    def local(self, s_prev: Tensor | None, t_prev: Tensor, x: Tensor, y: Tensor) -> BlockOutput:
+        """Forward with the local losses; inputs are detached so gradients stay in this block."""
+        s_in = None if s_prev is None else s_prev.detach()
+        t_in = t_prev.detach()
+        s = self.encode(s_in, x)
+        t = self.g(t_in)
+        associated = F.mse_loss(self.b(s), t.detach())
+        decoded = self.h(t)
+        if self.first:
+            autoencoder = F.cross_entropy(decoded, y)
+        else:
+            autoencoder = F.mse_loss(decoded, t_in)
+        return BlockOutput(s, t, associated, autoencoder)
+
+    def freeze(self) -> None:
+        """Stop training this block: no gradients, and eval mode from now on."""
+        self.frozen = True
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> ALBlock:
+        # A frozen block stays in eval mode so that dropout or batch-norm
+        # statistics cannot change it while its successors train.
+        return super().train(mode and not self.frozen)
+
+    def extra_repr(self) -> str:
+        return f"columns={self.columns.numel()}, width={self.width}, frozen={self.frozen}"
+
+
+# Label codes live in (-1, 1). Tanh codes trained faster and more robustly
+# than sigmoid codes on the digits stream (a sigmoid code at lr 1e-3 failed
+# to train deeper blocks in 60 epochs; see experiments/benchmarks/).
+
+
+def label_encoder(n_in: int, label_dim: int) -> nn.Module:
+    """g: a linear map into a tanh label code."""
+    return nn.Sequential(nn.Linear(n_in, label_dim), nn.Tanh())
+
+
+def label_decoder(label_dim: int, n_out: int, first: bool) -> nn.Module:
+    """h: decodes a label code one level up; block 1 decodes to class logits."""
+    if first:
+        return nn.Linear(label_dim, n_out)
+    return nn.Sequential(nn.Linear(label_dim, n_out), nn.Tanh())
+
+
+def bridge(pool: nn.Module, width: int, label_dim: int) -> nn.Module:
+    """b: pools the encoder output to a vector, then predicts the label code."""
+    return nn.Sequential(pool, nn.Linear(width, label_dim), nn.Tanh())
+
+
+def make_block(
+    f: nn.Module,
+    pool: nn.Module,
+    width: int,
+    columns: Sequence[int] | Tensor,
+    n_classes: int,
+    label_dim: int,
+    first: bool,
+) -> ALBlock:
+    """Assemble a block around a backbone's encoder ``f`` (whose pooled width is ``width``)."""
+    code_in = n_classes if first else label_dim
+    return ALBlock(
+        f=f,
+        b=bridge(pool, width, label_dim),
+        g=label_encoder(code_in, label_dim),
+        h=label_decoder(label_dim, code_in, first),
+        columns=columns,
+        first=first,
+        width=width,
+    )

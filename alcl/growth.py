@@ -1,0 +1,77 @@
+"""The growth rule: how an AL network answers a new experience.
+
+At each training experience the rule freezes every block the network has,
+then appends blocks. The first appended block is *feature-augmented*: its
+encoder reads the previous block's output concatenated with the newly
+released columns. Further appended blocks (and every block appended when
+an experience brings no new columns) are plain layer accumulation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from alcl.block import ALBlock, make_block
+from alcl.network import ALNetwork
+
+
+@dataclass(frozen=True)
+class GrowthRule:
+    """``blocks_per_experience`` blocks per experience (``initial_blocks`` for the first).
+
+    ``freeze`` set to False keeps old blocks training (the ``al-nofreeze`` control).
+    """
+
+    backbone: object
+    label_dim: int = 32
+    blocks_per_experience: int = 1
+    initial_blocks: int | None = None
+    freeze: bool = True
+
+    def __post_init__(self) -> None:
+        if self.blocks_per_experience < 1 or (self.initial_blocks or 1) < 1:
+            raise ValueError("blocks_per_experience and initial_blocks must be >= 1.")
+        if self.label_dim < 1:
+            raise ValueError(f"label_dim must be >= 1, got {self.label_dim}.")
+
+    def blocks_after(self, n_experiences: int) -> int:
+        """How many blocks the network has after ``n_experiences`` experiences."""
+        first = self.initial_blocks or self.blocks_per_experience
+        return first + (n_experiences - 1) * self.blocks_per_experience
+
+    def grow(self, net: ALNetwork, new_columns: Sequence[int] | torch.Tensor) -> list[ALBlock]:
+        """Freeze the network (if ``freeze``) and append this experience's blocks.
+
+        New blocks are created on the CPU; the caller moves the network to its device.
+        """
+        columns = torch.as_tensor(new_columns, dtype=torch.long).flatten()
+        if net.depth == 0 and columns.numel() == 0:
+            raise ValueError("the first experience must release some columns for block 1 to read.")
+        if self.freeze:
+            net.freeze()
+        count = (
+            self.blocks_per_experience
+            if net.depth
+            else (self.initial_blocks or self.blocks_per_experience)
+        )
+        added = []
+        for i in range(count):
+            index = net.depth
+            prev_width = net.blocks[-1].width if index else None
+            side = columns if i == 0 else columns[:0]
+            f = self.backbone.encoder(index, prev_width, int(side.numel()))
+            block = make_block(
+                f,
+                self.backbone.pool(),
+                self.backbone.width(index),
+                side,
+                net.n_classes,
+                self.label_dim,
+                first=index == 0,
+            )
+            net.append(block)
+            added.append(block)
+        return added

@@ -1,0 +1,102 @@
+"""The evaluation protocol of DESIGN §2, applied to one strategy on one stream.
+
+After each training experience i the strategy is evaluated on
+
+- every test set j as released (columns F_j): row i of the accuracy matrix R;
+- every test set j with the columns visible now (F_i): row i of the
+  current-feature matrix C;
+- the same two views of the validation sets, for model selection;
+- for AL, every exit on the test sets seen so far, with the columns of now.
+
+A strategy that trains once (Joint) trains on all samples with all columns
+and is evaluated once: one row, and no forgetting or BWT.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from alcl import metrics
+from alcl.evaluation import ExperienceAccuracy, evaluate, exit_accuracies
+from alcl.network import ALNetwork
+
+
+def _seen_mean(row: list[float], i: int) -> float:
+    return float(np.mean(row[: i + 1]))
+
+
+def run_protocol(
+    strategy,
+    stream,
+    accuracy: ExperienceAccuracy,
+    trains_once: bool = False,
+    on_experience: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Train ``strategy`` through ``stream`` and return its metrics as plain data.
+
+    ``accuracy`` must be one of the strategy's plugins. ``on_experience`` is
+    called after each experience (for progress display).
+    """
+    T = stream.n_experiences
+    last = T - 1
+    R, C, RV, CV, seconds, exits = [], [], [], [], [], []
+    train_views = [stream.view("train", upto=last)] if trains_once else list(stream.train_stream)
+    for i, experience in enumerate(train_views):
+        now = last if trains_once else i
+        start = time.perf_counter()
+        strategy.train(experience, eval_streams=[])
+        seconds.append(time.perf_counter() - start)
+        R.append(evaluate(strategy, stream.test_stream, accuracy))
+        C.append(evaluate(strategy, stream.view("test", upto=now), accuracy))
+        RV.append(evaluate(strategy, stream.valid_stream, accuracy))
+        CV.append(evaluate(strategy, stream.view("valid", upto=now), accuracy))
+        if isinstance(strategy.model, ALNetwork):
+            parts = [stream.arrays("test", j, upto=now) for j in range(now + 1)]
+            x = np.concatenate([p[0] for p in parts])
+            y = np.concatenate([p[1] for p in parts])
+            exits.append(exit_accuracies(strategy.model, x, y, device=str(strategy.device)))
+        if on_experience is not None:
+            on_experience(i)
+
+    if trains_once:
+        curves = {
+            "avg_accuracy": [float(np.mean(R[0]))],
+            "forgetting": [math.nan],
+            "bwt": [math.nan],
+        }
+        curves["current_accuracy"] = [float(np.mean(C[0]))]
+        valid = {
+            "valid_avg_accuracy": float(np.mean(RV[0])),
+            "valid_current_accuracy": float(np.mean(CV[0])),
+        }
+    else:
+        curves = metrics.curves(R)
+        curves["current_accuracy"] = [_seen_mean(C[i], i) for i in range(T)]
+        valid = {
+            "valid_avg_accuracy": metrics.average_accuracy(RV, last),
+            "valid_current_accuracy": _seen_mean(CV[last], last),
+        }
+    final = {key: values[-1] for key, values in curves.items()} | valid
+    record: dict[str, Any] = {
+        "trains_once": trains_once,
+        "accuracy_matrix": R,
+        "current_matrix": C,
+        "valid_accuracy_matrix": RV,
+        "valid_current_matrix": CV,
+        "curves": curves,
+        "final": final,
+        "train_seconds": seconds,
+        "n_parameters": int(sum(p.numel() for p in strategy.model.parameters())),
+    }
+    if isinstance(strategy.model, ALNetwork):
+        record["al"] = {
+            "exit_accuracy": exits,
+            "block_widths": [block.width for block in strategy.model.blocks],
+            "block_columns": [int(block.columns.numel()) for block in strategy.model.blocks],
+        }
+    return record

@@ -1,0 +1,1 @@
+"""Configs, runners and benchmarks that put streams and strategies together."""

@@ -1,0 +1,254 @@
+"""The experiment configuration: one documented schema, checked when loaded.
+
+A config is YAML (or a dict) with these sections; every key is optional and
+falls back to the default shown in the dataclasses below::
+
+    name: default            # a label for the run
+    seeds: [0]               # one run per strategy and seed
+    device: auto             # cpu | cuda | auto
+    output: results/default  # the results folder
+    stream: {...}            # StreamConfig
+    model: {...}             # ModelConfig (shared by AL and the baselines)
+    training: {...}          # TrainingConfig (the same budget for every strategy)
+    strategies:              # names, or mappings with a name and hyper-parameters
+      - al
+      - {name: replay, mem_size: 200}
+
+Unknown keys, wrong types and unknown names fail with a :class:`ConfigError`
+that names the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from alcl.registry import STRATEGIES
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot run, with the key at fault and the fix."""
+
+
+@dataclass
+class StreamConfig:
+    dataset: str = "digits"  # digits | breast_cancer | wine | csv | npz
+    path: str | None = None  # the file, for csv and npz
+    target: str = "label"  # the label column of a csv file
+    n_experiences: int = 4
+    grouping: str = "contiguous"  # contiguous | random | explicit
+    groups: list[list[int]] | None = None  # column indices per experience (explicit)
+    test_fraction: float = 0.25  # of each experience's samples
+    valid_fraction: float = 0.15  # of each experience's remaining training samples
+    standardize: bool = True
+
+
+@dataclass
+class ModelConfig:
+    widths: list[int] = field(default_factory=lambda: [128, 128, 128, 128])
+    label_dim: int = 32
+    layers_per_block: int = 1
+    dropout: float = 0.0
+
+
+@dataclass
+class TrainingConfig:
+    epochs: int = 30
+    batch_size: int = 32
+    eval_batch_size: int = 1024
+    optimizer: str = "adam"  # adam | adamw | sgd
+    lr: float = 0.003
+    weight_decay: float = 0.0
+
+
+@dataclass
+class StrategyConfig:
+    name: str
+    label: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.label or self.name
+
+
+@dataclass
+class ExperimentConfig:
+    name: str = "default"
+    seeds: list[int] = field(default_factory=lambda: [0])
+    device: str = "auto"
+    output: str = ""
+    stream: StreamConfig = field(default_factory=StreamConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    strategies: list[StrategyConfig] = field(
+        default_factory=lambda: [
+            StrategyConfig(n) for n in ("al", "naive", "replay", "cumulative", "joint")
+        ]
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["strategies"] = [
+            {"name": s.name, **({"label": s.label} if s.label else {}), **s.params}
+            for s in self.strategies
+        ]
+        return data
+
+
+def _type_ok(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if origin is list:
+        (inner,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_type_ok(v, inner) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    return str(hint).replace("typing.", "") if not isinstance(hint, type) else hint.__name__
+
+
+def _section(cls: type, data: Any, where: str) -> Any:
+    if data is None:
+        return cls()
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{where} must be a mapping of keys to values, got {type(data).__name__}."
+        )
+    hints = typing.get_type_hints(cls)
+    allowed = [f.name for f in dataclasses.fields(cls)]
+    values = {}
+    for key, value in data.items():
+        if key not in allowed:
+            raise ConfigError(f"unknown key {where}.{key}; allowed keys are {allowed}.")
+        if isinstance(value, int) and not isinstance(value, bool) and hints[key] is float:
+            value = float(value)
+        if not _type_ok(value, hints[key]):
+            raise ConfigError(
+                f"{where}.{key} must be {_type_name(hints[key])}, got {value!r} ({type(value).__name__})."
+            )
+        values[key] = value
+    return cls(**values)
+
+
+def _strategy(entry: Any, index: int) -> StrategyConfig:
+    where = f"strategies[{index}]"
+    if isinstance(entry, str):
+        entry = {"name": entry}
+    if not isinstance(entry, dict) or "name" not in entry:
+        raise ConfigError(
+            f"{where} must be a strategy name or a mapping with a 'name' key, got {entry!r}."
+        )
+    entry = dict(entry)
+    name = entry.pop("name")
+    label = entry.pop("label", "")
+    if name not in STRATEGIES:
+        raise ConfigError(
+            f"{where}: unknown strategy {name!r}; choose one of {sorted(STRATEGIES)}."
+        )
+    spec = STRATEGIES[name].params
+    for key, value in entry.items():
+        if key not in spec:
+            raise ConfigError(
+                f"{where}: strategy {name!r} has no hyper-parameter {key!r}; allowed: {sorted(spec) or 'none'}."
+            )
+        kind = spec[key][0]
+        if not _type_ok(value, kind):
+            raise ConfigError(f"{where}.{key} must be {kind.__name__}, got {value!r}.")
+    if not isinstance(label, str):
+        raise ConfigError(f"{where}.label must be a string, got {label!r}.")
+    return StrategyConfig(name, label, entry)
+
+
+def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
+    """Check a plain mapping against the schema and build an :class:`ExperimentConfig`."""
+    data = dict(data or {})
+    sections = {"stream": StreamConfig, "model": ModelConfig, "training": TrainingConfig}
+    parts = {key: _section(cls, data.pop(key, None), key) for key, cls in sections.items()}
+    strategies = data.pop("strategies", None)
+    if strategies is not None:
+        if not isinstance(strategies, list) or not strategies:
+            raise ConfigError("strategies must be a non-empty list of strategy names or mappings.")
+        parts["strategies"] = [_strategy(s, i) for i, s in enumerate(strategies)]
+    top = _section(_TopLevel, data, "config")
+    cfg = ExperimentConfig(**dataclasses.asdict(top), **parts)
+    _check_values(cfg)
+    return cfg
+
+
+@dataclass
+class _TopLevel:
+    name: str = "default"
+    seeds: list[int] = field(default_factory=lambda: [0])
+    device: str = "auto"
+    output: str = ""
+
+
+def _check_values(cfg: ExperimentConfig) -> None:
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            raise ConfigError(message)
+
+    need(len(cfg.seeds) > 0, "seeds must list at least one seed.")
+    need(
+        cfg.device in ("cpu", "cuda", "auto") or cfg.device.startswith("cuda:"),
+        f"device must be cpu, cuda, cuda:N or auto, got {cfg.device!r}.",
+    )
+    need(cfg.stream.n_experiences >= 1, "stream.n_experiences must be >= 1.")
+    need(
+        len(cfg.model.widths) > 0 and min(cfg.model.widths) > 0,
+        "model.widths must list positive ints.",
+    )
+    need(cfg.model.label_dim > 0, "model.label_dim must be > 0.")
+    need(0.0 <= cfg.model.dropout < 1.0, "model.dropout must lie in [0, 1).")
+    need(cfg.training.epochs >= 1, "training.epochs must be >= 1.")
+    need(
+        cfg.training.batch_size >= 1 and cfg.training.eval_batch_size >= 1,
+        "batch sizes must be >= 1.",
+    )
+    need(cfg.training.lr > 0, "training.lr must be > 0.")
+    need(
+        cfg.training.optimizer in ("adam", "adamw", "sgd"),
+        f"training.optimizer must be adam, adamw or sgd, got {cfg.training.optimizer!r}.",
+    )
+    keys = [s.key for s in cfg.strategies]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")
+
+
+def load_config(path: str | Path | None = None) -> ExperimentConfig:
+    """Load a YAML config file; ``None`` loads the default experiment."""
+    path = Path(path) if path is not None else CONFIG_DIR / "default.yaml"
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist.")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {err}") from err
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping at the top level.")
+    return config_from_dict(data)
+
+
+def dump_config(cfg: ExperimentConfig) -> str:
+    return yaml.safe_dump(cfg.to_dict(), sort_keys=False)

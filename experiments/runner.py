@@ -1,0 +1,185 @@
+"""Run an experiment: config -> stream -> strategies -> results files -> figures.
+
+Each (strategy, seed) run is written to its own metrics file as soon as it
+finishes, and ``summary.csv`` is rebuilt from those files, so an interrupted
+experiment keeps every finished run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import warnings
+from pathlib import Path
+from typing import Any
+
+from alcl.registry import STRATEGIES
+from experiments.config import ConfigError, ExperimentConfig, StreamConfig, dump_config
+from streams import build_feature_incremental_stream, load_source
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` picks CUDA when present; asking for CUDA without one is an error."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"device {name!r} was asked for, but PyTorch sees no CUDA device; use cpu or auto."
+        )
+    return name
+
+
+def build_stream(cfg: StreamConfig, seed: int):
+    """The feature-incremental stream a config describes, split with ``seed``."""
+    data = load_source(cfg.dataset, cfg.path, cfg.target)
+    return build_feature_incremental_stream(
+        data,
+        n_experiences=cfg.n_experiences,
+        grouping=cfg.grouping,
+        groups=cfg.groups,
+        seed=seed,
+        test_fraction=cfg.test_fraction,
+        valid_fraction=cfg.valid_fraction,
+        standardize=cfg.standardize,
+    )
+
+
+def settings_for(cfg: ExperimentConfig, stream, device: str):
+    from alcl.registry import Settings
+
+    return Settings(
+        n_features=stream.n_features,
+        n_classes=stream.n_classes,
+        widths=tuple(cfg.model.widths),
+        label_dim=cfg.model.label_dim,
+        layers_per_block=cfg.model.layers_per_block,
+        dropout=cfg.model.dropout,
+        epochs=cfg.training.epochs,
+        batch_size=cfg.training.batch_size,
+        eval_batch_size=cfg.training.eval_batch_size,
+        optimizer=cfg.training.optimizer,
+        lr=cfg.training.lr,
+        weight_decay=cfg.training.weight_decay,
+        device=device,
+    )
+
+
+def output_folder(cfg: ExperimentConfig, out: str | Path | None) -> Path:
+    return Path(out or cfg.output or f"results/{cfg.name}")
+
+
+def _claim_folder(folder: Path, cfg_text: str) -> None:
+    """Use ``folder`` unless it holds the results of a different configuration."""
+    from alcl.results import CONFIG_FILE, atomic_write_text
+
+    existing = folder / CONFIG_FILE
+    if existing.is_file() and existing.read_text() != cfg_text:
+        raise ConfigError(
+            f"{folder} already holds results of a different configuration; "
+            "pass another --out or remove the folder."
+        )
+    atomic_write_text(existing, cfg_text)
+
+
+@contextlib.contextmanager
+def quiet_avalanche():
+    """Hide Avalanche's deprecation notices and its warning about running without loggers.
+
+    Avalanche's ``@deprecated`` resets the warning filters on every call, so
+    the notices are dropped at display time instead; other warnings still show.
+    """
+    with warnings.catch_warnings():
+        show = warnings.showwarning
+
+        def filtered(message, category, filename, lineno, file=None, line=None):
+            noise = issubclass(category, DeprecationWarning) or "No loggers specified" in str(
+                message
+            )
+            if not (noise and "avalanche" in filename):
+                show(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = filtered
+        yield
+
+
+def run_one(
+    cfg: ExperimentConfig, strategy_index: int, seed: int, stream, device: str, on_experience=None
+) -> dict[str, Any]:
+    """Train and evaluate one strategy of ``cfg`` on ``stream`` with ``seed``."""
+    import torch
+    from avalanche.training.plugins import EvaluationPlugin
+
+    from alcl.evaluation import ExperienceAccuracy
+    from alcl.protocol import run_protocol
+    from alcl.registry import build_strategy
+
+    entry = cfg.strategies[strategy_index]
+    spec = STRATEGIES[entry.name]
+    torch.manual_seed(seed)
+    accuracy = ExperienceAccuracy()
+    with quiet_avalanche():
+        strategy = build_strategy(
+            entry.name,
+            entry.params,
+            settings_for(cfg, stream, device),
+            evaluator=EvaluationPlugin(loggers=[]),
+            plugins=[accuracy],
+        )
+    with quiet_avalanche():
+        record = run_protocol(strategy, stream, accuracy, spec.trains_once, on_experience)
+    return {
+        "strategy": entry.key,
+        "kind": entry.name,
+        "seed": seed,
+        "order": strategy_index,
+        "params": spec.resolve(entry.params),
+        "stream": {
+            "dataset": stream.name,
+            "n_experiences": stream.n_experiences,
+            "group_sizes": [len(g) for g in stream.groups],
+            "n_classes": stream.n_classes,
+        },
+        **record,
+    }
+
+
+def run_experiment(
+    cfg: ExperimentConfig, out: str | Path | None = None, progress: bool = True, plots: bool = True
+) -> Path:
+    """Run every strategy for every seed; return the results folder."""
+    from tqdm.auto import tqdm
+
+    from alcl.results import run_path, write_json, write_summary
+
+    folder = output_folder(cfg, out)
+    device = resolve_device(cfg.device)
+    streams = {seed: build_stream(cfg.stream, seed) for seed in cfg.seeds}  # fail before writing
+    cfg = dataclasses.replace(cfg, output=str(folder))
+    _claim_folder(folder, dump_config(cfg))
+
+    total = len(cfg.seeds) * len(cfg.strategies) * streams[cfg.seeds[0]].n_experiences
+    with tqdm(total=total, disable=not progress, unit="exp", leave=False) as bar:
+        for seed in cfg.seeds:
+            stream = streams[seed]
+            for index, entry in enumerate(cfg.strategies):
+                bar.set_description(f"{entry.key} seed {seed}")
+                trains_once = STRATEGIES[entry.name].trains_once
+                record = run_one(
+                    cfg,
+                    index,
+                    seed,
+                    stream,
+                    device,
+                    on_experience=None if trains_once else (lambda _: bar.update(1)),
+                )
+                if trains_once:
+                    bar.update(stream.n_experiences)
+                write_json(run_path(folder, entry.key, seed), record)
+                write_summary(folder)
+    if plots:
+        from alcl.plots import draw_all
+
+        draw_all(folder)
+    return folder

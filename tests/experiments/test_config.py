@@ -1,0 +1,61 @@
+"""Config loading: defaults, overrides, and clear errors for bad configs."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.config import CONFIG_DIR, ConfigError, config_from_dict, dump_config, load_config
+
+
+def test_every_example_config_loads():
+    paths = sorted(CONFIG_DIR.glob("*.yaml"))
+    assert paths
+    for path in paths:
+        cfg = load_config(path)
+        assert cfg.strategies
+
+
+def test_default_config_is_digits_four_experiences_al_and_four_baselines():
+    cfg = load_config()
+    assert cfg.stream.dataset == "digits" and cfg.stream.n_experiences == 4
+    assert [s.name for s in cfg.strategies] == ["al", "naive", "replay", "cumulative", "joint"]
+    assert cfg.seeds == [0]
+
+
+def test_round_trip_through_yaml():
+    cfg = load_config()
+    import yaml
+
+    assert config_from_dict(yaml.safe_load(dump_config(cfg))) == cfg
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            {"stream": {"datset": "digits"}},
+            r"unknown key stream\.datset; allowed keys are \['dataset'",
+        ),
+        ({"trainig": {}}, r"unknown key config\.trainig"),
+        ({"training": {"epochs": "ten"}}, r"training\.epochs must be int"),
+        ({"training": {"lr": -1.0}}, r"training\.lr must be > 0"),
+        ({"strategies": ["ewc2"]}, r"unknown strategy 'ewc2'"),
+        ({"strategies": [{"name": "replay", "memsize": 3}]}, r"no hyper-parameter 'memsize'"),
+        ({"strategies": [{"name": "replay", "mem_size": "big"}]}, r"mem_size must be int"),
+        ({"strategies": ["naive", "naive"]}, r"appear twice"),
+        ({"device": "tpu"}, r"device must be"),
+        ({"model": {"widths": []}}, r"model\.widths"),
+    ],
+)
+def test_bad_configs_are_rejected_with_the_key_named(data, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(data)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="mapping at the top level"):
+        load_config(bad)
