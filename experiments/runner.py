@@ -52,8 +52,8 @@ def build_stream(cfg: StreamConfig, seed: int, data=None):
     )
     return build_any_stream(
         load_data(cfg) if data is None else data,
-        cfg.kind,
         cfg.n_experiences,
+        kind=cfg.kind,
         seed=seed,
         release=release,
         text=TextOptions(cfg.encoding, cfg.max_length, cfg.vocab_size),

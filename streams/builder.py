@@ -73,9 +73,9 @@ class TextOptions:
 
 def build_stream(
     data: TabularData | TextData,
-    kind: str = "feature_incremental",
     n_experiences: int = 4,
     *,
+    kind: str = "feature_incremental",
     seed: int = 0,
     release: Release = Release(),
     text: TextOptions = TextOptions(),

@@ -192,7 +192,6 @@ def build_feature_incremental_stream(
 
     return build_stream(
         data,
-        "feature_incremental",
         n_experiences,
         seed=seed,
         release=Release(grouping=grouping, groups=groups),

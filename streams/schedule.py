@@ -66,13 +66,14 @@ def deal(
     Every unit goes to exactly one experience and every experience gets at
     least one: nothing is dropped when ``n_units`` is not divisible.
     """
+    units = unit + ("es" if unit.endswith("s") else "s")
     if order is not None and shuffle:
         raise DataError(f"give either an explicit {unit} order or shuffle, not both.")
     if order is not None:
         sequence = [int(u) for u in order]
         if sorted(sequence) != list(range(n_units)):
             raise DataError(
-                f"the {unit} order {sequence} must list each of the {n_units} {unit}s "
+                f"the {unit} order {sequence} must list each of the {n_units} {units} "
                 f"0..{n_units - 1} exactly once."
             )
         sequence = np.array(sequence, dtype=np.int64)
@@ -83,15 +84,15 @@ def deal(
     if per_experience is None:
         if n_units < n_experiences:
             raise DataError(
-                f"{n_units} {unit}s cannot give each of {n_experiences} experiences one; "
-                f"use at most {n_units} experiences (or more {unit}s)."
+                f"{n_units} {units} cannot give each of {n_experiences} experiences one; "
+                f"use at most {n_units} experiences (or more {units})."
             )
         return [np.asarray(p, dtype=np.int64) for p in np.array_split(sequence, n_experiences)]
     counts = [int(c) for c in per_experience]
     if len(counts) != n_experiences or min(counts) < 1 or sum(counts) != n_units:
         raise DataError(
-            f"{unit}s per experience {counts} must list {n_experiences} positive counts "
-            f"summing to the {n_units} {unit}s."
+            f"{units} per experience {counts} must list {n_experiences} positive counts "
+            f"summing to the {n_units} {units}."
         )
     bounds = np.cumsum([0] + counts)
     return [sequence[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]

@@ -33,7 +33,9 @@ def test_labels_out_of_range_are_rejected():
 
 
 def test_unknown_dataset_names_the_choices():
-    with pytest.raises(DataError, match=r"unknown dataset 'mnist2'.*digits.*fashion_mnist.*ag_news"):
+    with pytest.raises(
+        DataError, match=r"unknown dataset 'mnist2'.*digits.*fashion_mnist.*ag_news"
+    ):
         load_source("mnist2")
 
 
