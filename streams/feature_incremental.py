@@ -92,8 +92,7 @@ class FeatureIncrementalStream:
         if split not in SPLITS:
             raise DataError(f"unknown split {split!r}; choose one of {list(SPLITS)}.")
         t = j if upto is None else upto
-        perm = None if self.permutations is None else self.permutations[j]
-        return RowSelection(self.table, split, self.rows[split][j], self._mask(t), perm)
+        return RowSelection(self.table, split, self.rows[split][j], self._mask(t), self._perm(j))
 
     def arrays(self, split: str, j: int, upto: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows of experience ``j`` with the columns visible at ``upto`` (default: ``j``), NaN elsewhere."""
