@@ -30,25 +30,13 @@ from typing import Any
 import yaml
 
 from alcl.registry import STRATEGIES
+from experiments.stream_config import StreamConfig, check_stream
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 
 class ConfigError(ValueError):
     """A configuration that cannot run, with the key at fault and the fix."""
-
-
-@dataclass
-class StreamConfig:
-    dataset: str = "digits"  # digits | breast_cancer | wine | csv | npz
-    path: str | None = None  # the file, for csv and npz
-    target: str = "label"  # the label column of a csv file
-    n_experiences: int = 4
-    grouping: str = "contiguous"  # contiguous | random | explicit
-    groups: list[list[int]] | None = None  # column indices per experience (explicit)
-    test_fraction: float = 0.25  # of each experience's samples
-    valid_fraction: float = 0.15  # of each experience's remaining training samples
-    standardize: bool = True
 
 
 @dataclass
@@ -214,7 +202,7 @@ def _check_values(cfg: ExperimentConfig) -> None:
         cfg.device in ("cpu", "cuda", "auto") or cfg.device.startswith("cuda:"),
         f"device must be cpu, cuda, cuda:N or auto, got {cfg.device!r}.",
     )
-    need(cfg.stream.n_experiences >= 1, "stream.n_experiences must be >= 1.")
+    check_stream(cfg.stream, need)
     need(
         len(cfg.model.widths) > 0 and min(cfg.model.widths) > 0,
         "model.widths must list positive ints.",

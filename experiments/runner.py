@@ -15,7 +15,8 @@ from typing import Any
 
 from alcl.registry import STRATEGIES
 from experiments.config import ConfigError, ExperimentConfig, StreamConfig, dump_config
-from streams import build_feature_incremental_stream, load_source
+from streams import Release, TextOptions, load_source
+from streams import build_stream as build_any_stream
 
 
 def resolve_device(name: str) -> str:
@@ -31,18 +32,36 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def build_stream(cfg: StreamConfig, seed: int):
-    """The feature-incremental stream a config describes, split with ``seed``."""
-    data = load_source(cfg.dataset, cfg.path, cfg.target)
-    return build_feature_incremental_stream(
-        data,
-        n_experiences=cfg.n_experiences,
+def load_data(cfg: StreamConfig):
+    """The dataset a stream config names (loaded once, shared by every seed's stream)."""
+    return load_source(cfg.dataset, cfg.path, cfg.target, cfg.data_root, cfg.download)
+
+
+def build_stream(cfg: StreamConfig, seed: int, data=None):
+    """The stream a config describes, split with ``seed`` (``data``: already loaded)."""
+    release = Release(
         grouping=cfg.grouping,
         groups=cfg.groups,
+        n_pieces=cfg.n_pieces,
+        patch_grid=cfg.patch_grid,
+        resolution_strides=cfg.resolution_strides,
+        segment_lengths=cfg.segment_lengths,
+        order=cfg.order,
+        shuffle=cfg.shuffle,
+        per_experience=cfg.per_experience,
+    )
+    return build_any_stream(
+        load_data(cfg) if data is None else data,
+        cfg.n_experiences,
+        kind=cfg.kind,
         seed=seed,
+        release=release,
+        text=TextOptions(cfg.encoding, cfg.max_length, cfg.vocab_size),
         test_fraction=cfg.test_fraction,
         valid_fraction=cfg.valid_fraction,
         standardize=cfg.standardize,
+        domain_transform=cfg.domain_transform,
+        task_labels=cfg.task_labels,
     )
 
 
@@ -137,8 +156,10 @@ def run_one(
         "params": spec.resolve(entry.params),
         "stream": {
             "dataset": stream.name,
+            "kind": stream.kind,
             "n_experiences": stream.n_experiences,
             "group_sizes": [len(g) for g in stream.groups],
+            "group_names": stream.group_names,
             "n_classes": stream.n_classes,
         },
         **record,
@@ -155,7 +176,10 @@ def run_experiment(
 
     folder = output_folder(cfg, out)
     device = resolve_device(cfg.device)
-    streams = {seed: build_stream(cfg.stream, seed) for seed in cfg.seeds}  # fail before writing
+    data = load_data(cfg.stream)
+    streams = {
+        seed: build_stream(cfg.stream, seed, data) for seed in cfg.seeds
+    }  # fail before writing
     cfg = dataclasses.replace(cfg, output=str(folder))
     _claim_folder(folder, dump_config(cfg))
 

@@ -15,8 +15,12 @@ from avalanche.benchmarks.scenarios.dataset_scenario import DatasetExperience
 from avalanche.benchmarks.scenarios.generic_scenario import EagerCLStream
 from avalanche.benchmarks.utils.classification_dataset import (
     TaskAwareSupervisedClassificationDataset,
+    _make_taskaware_classification_dataset,
     _make_taskaware_tensor_classification_dataset,
 )
+from torch.utils.data import Dataset
+
+from streams.rows import RowSelection
 
 
 def make_dataset(
@@ -31,6 +35,35 @@ def make_dataset(
     yt = torch.as_tensor(y, dtype=torch.long)
     return _make_taskaware_tensor_classification_dataset(
         xt, yt, targets=yt, task_labels=int(task_label)
+    )
+
+
+class _SelectedRows(Dataset):
+    """Items ``(x, y)`` made on access from a :class:`RowSelection`; nothing is copied up front."""
+
+    def __init__(self, selection: RowSelection, y: np.ndarray) -> None:
+        self.selection = selection
+        self.y = y
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        x = self.selection.take(np.array([index]))[0]
+        return torch.from_numpy(x), int(self.y[index])
+
+
+def make_lazy_dataset(
+    selection: RowSelection, y: np.ndarray, task_label: int = 0
+) -> TaskAwareSupervisedClassificationDataset:
+    """Like :func:`make_dataset`, but each item's inputs are made when it is read.
+
+    Every view of a stream (as released, current features, Joint) shares the
+    stream's one copy of the raw values.
+    """
+    yt = torch.as_tensor(y, dtype=torch.long)
+    return _make_taskaware_classification_dataset(
+        _SelectedRows(selection, np.asarray(y)), targets=yt, task_labels=int(task_label)
     )
 
 

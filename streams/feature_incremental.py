@@ -1,26 +1,34 @@
-"""Feature-incremental (trapezoidal) streams built from a table.
+"""The stream: experiences of samples and released columns, with Avalanche views on demand.
 
-Experience t brings a fresh, disjoint chunk of samples, split stratified into
-train, validation and test, and releases the column group G_t. Columns that
-are not visible are stored as NaN: they are absent, not zero. Each model
-decides how to treat them (AL never reads them; a fixed-width baseline fills
-them in, see :mod:`alcl.baselines`).
+Every kind of stream is one of these. Experience t brings its own disjoint
+samples, split into train, validation and test, and releases the column
+group G_t; the columns visible in it are F_t = G_1 ∪ ... ∪ G_t. Columns that
+are not visible are NaN: they are absent, not zero. Each model decides how to
+treat them (AL never reads them; a fixed-width baseline fills them in, see
+:mod:`alcl.baselines`).
+
+- feature-incremental: samples and column groups arrive together;
+- static: one experience, every column;
+- class-incremental: experience t holds the samples of its classes, every column;
+- domain: disjoint sample chunks, every column, optionally a column permutation each.
 
 Besides the as-released streams, :meth:`FeatureIncrementalStream.view` gives
 any split with the columns visible at a later experience, which is what the
-"current features" evaluation and the Joint upper bound need.
+"current features" evaluation and the Joint upper bound need. The stream
+keeps one copy of the raw values (:class:`~streams.rows.ColumnTable`); every
+view makes its inputs on access.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from streams.schedule import group_columns, visible_columns
-from streams.sources import TabularData
+from streams.layout import ImageLayout
+from streams.rows import ColumnTable, RowSelection
+from streams.schedule import visible_columns
 from streams.validation import DataError
 
 SPLITS = ("train", "valid", "test")
@@ -28,18 +36,25 @@ SPLITS = ("train", "valid", "test")
 
 @dataclass
 class FeatureIncrementalStream:
-    """Samples and column groups of a stream, with Avalanche views on demand.
+    """Samples, labels and column groups of a stream.
 
-    ``parts[split][j]`` holds the complete (all-column) rows of experience
-    ``j``; released views replace the columns not yet visible with NaN.
+    ``rows[split][j]`` indexes experience j's samples in ``table.source(split)``;
+    ``labels[split][j]`` are their labels.
     """
 
     name: str
     groups: list[np.ndarray]
-    parts: dict[str, list[tuple[np.ndarray, np.ndarray]]]
+    rows: dict[str, list[np.ndarray]]
+    labels: dict[str, list[np.ndarray]]
+    table: ColumnTable
     n_classes: int
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
+    kind: str = "feature_incremental"
+    layout: Any = None
+    group_names: list[list[str]] | None = None
+    permutations: list[np.ndarray | None] | None = None
+    task_labels: bool = False
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -50,20 +65,54 @@ class FeatureIncrementalStream:
     def n_features(self) -> int:
         return len(self.feature_names)
 
+    @property
+    def image_shape(self) -> tuple[int, int, int] | None:
+        """``(C, H, W)`` when the columns are image pixels, else None."""
+        return self.layout.shape if isinstance(self.layout, ImageLayout) else None
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of raw values the stream holds (views add none)."""
+        return self.table.nbytes
+
     def visible(self, t: int) -> np.ndarray:
         """Columns visible at experience ``t`` (0-based)."""
         return visible_columns(self.groups, t)
 
-    def arrays(self, split: str, j: int, upto: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of experience ``j`` with the columns visible at ``upto`` (default: ``j``)."""
+    def _mask(self, t: int) -> np.ndarray:
+        key = ("mask", t)
+        if key not in self._cache:
+            mask = np.zeros(self.n_features, dtype=bool)
+            mask[self.visible(t)] = True
+            self._cache[key] = mask
+        return self._cache[key]
+
+    def selection(self, split: str, j: int, upto: int | None = None) -> RowSelection:
+        """Experience ``j``'s samples of ``split`` seen with the columns of ``upto`` (default ``j``)."""
         if split not in SPLITS:
             raise DataError(f"unknown split {split!r}; choose one of {list(SPLITS)}.")
-        x, y = self.parts[split][j]
-        upto = j if upto is None else upto
-        released = np.full_like(x, np.nan)
-        cols = self.visible(upto)
-        released[:, cols] = x[:, cols]
-        return released, y
+        t = j if upto is None else upto
+        return RowSelection(self.table, split, self.rows[split][j], self._mask(t), self._perm(j))
+
+    def arrays(self, split: str, j: int, upto: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of experience ``j`` with the columns visible at ``upto`` (default: ``j``), NaN elsewhere."""
+        return self.selection(split, j, upto).take(), self.labels[split][j]
+
+    @property
+    def parts(self) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+        """Every split's complete (all-column) rows per experience: a fresh copy, for small data."""
+        return {
+            split: [
+                (RowSelection(self.table, split, rows, None, self._perm(j)).take(), y)
+                for j, (rows, y) in enumerate(
+                    zip(self.rows[split], self.labels[split], strict=True)
+                )
+            ]
+            for split in SPLITS
+        }
+
+    def _perm(self, j: int) -> np.ndarray | None:
+        return None if self.permutations is None else self.permutations[j]
 
     def view(self, split: str, upto: int | None = None):
         """An Avalanche stream over ``split``: experience j seen with F_upto, or as released.
@@ -73,25 +122,45 @@ class FeatureIncrementalStream:
         """
         key = (split, upto)
         if key not in self._cache:
-            from streams.avalanche_data import make_dataset, make_stream
+            from streams.avalanche_data import make_lazy_dataset, make_stream
 
             datasets, attrs = [], []
             for j in range(self.n_experiences):
                 t = j if upto is None else upto
-                datasets.append(make_dataset(*self.arrays(split, j, t)))
+                task = j if self.task_labels else 0
+                datasets.append(
+                    make_lazy_dataset(self.selection(split, j, t), self.labels[split][j], task)
+                )
                 attrs.append(self._attributes(split, j, t))
             name = split if upto is None else f"{split}@{upto + 1}"
             self._cache[key] = make_stream(name, datasets, attrs)
         return self._cache[key]
 
+    def classes_in(self, split: str, j: int) -> list[int]:
+        """Sorted classes present in experience ``j`` of ``split``."""
+        return sorted(int(c) for c in np.unique(self.labels[split][j]))
+
+    def _seen(self, experiences: range) -> list[int]:
+        return sorted({c for i in experiences for c in self.classes_in("train", i)})
+
     def _attributes(self, split: str, j: int, t: int) -> dict:
         return {
             "split": split,
+            "kind": self.kind,
             "released_at": j,
             "group_index": t,
             "visible_columns": self.visible(t),
             "new_columns": self.groups[t] if t == j else np.empty(0, dtype=np.int64),
+            "released_pieces": list(self.group_names[t]) if self.group_names and t == j else [],
             "n_features": self.n_features,
+            "layout": self.layout,
+            "image_shape": self.image_shape,
+            "permutation": self._perm(j),
+            "task_label": j if self.task_labels else 0,
+            "classes_in_this_experience": self.classes_in(split, j),
+            "previous_classes": self._seen(range(j)),
+            "classes_seen_so_far": self._seen(range(j + 1)),
+            "future_classes": self._seen(range(j + 1, self.n_experiences)),
         }
 
     @property
@@ -107,92 +176,25 @@ class FeatureIncrementalStream:
         return self.view("test")
 
 
-def _partition(
-    y: np.ndarray, n_experiences: int, test_fraction: float, valid_fraction: float, seed: int
-) -> dict[str, list[np.ndarray]]:
-    """Disjoint, stratified sample indices per split and experience."""
-    counts = np.bincount(y)
-    need = n_experiences * 3
-    if counts.min() < need:
-        raise DataError(
-            f"class {int(counts.argmin())} has only {int(counts.min())} samples, but "
-            f"{n_experiences} experiences x 3 splits need at least {need} per class. "
-            "Use fewer experiences or a larger dataset."
-        )
-    if n_experiences == 1:
-        chunks = [np.arange(len(y))]
-    else:
-        folds = StratifiedKFold(n_splits=n_experiences, shuffle=True, random_state=seed)
-        chunks = [test for _, test in folds.split(np.zeros(len(y)), y)]
-    parts: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
-    for j, chunk in enumerate(chunks):
-        try:
-            rest, test = train_test_split(
-                chunk, test_size=test_fraction, stratify=y[chunk], random_state=seed + j
-            )
-            train, valid = train_test_split(
-                rest, test_size=valid_fraction, stratify=y[rest], random_state=seed + j
-            )
-        except ValueError as err:
-            raise DataError(
-                f"experience {j + 1} ({len(chunk)} samples) cannot be split stratified "
-                f"into train/valid/test ({err}). Use fewer experiences or larger "
-                "test_fraction/valid_fraction."
-            ) from err
-        for split, idx in zip(SPLITS, (train, valid, test), strict=True):
-            parts[split].append(np.sort(idx))
-    return parts
-
-
-def _standardize(x: np.ndarray, train_rows_of_group: Sequence[np.ndarray], groups) -> np.ndarray:
-    """Scale each column with the statistics of the training rows that first saw it.
-
-    A column released at experience t is standardised with experience t's
-    training samples only: no statistic comes from the future or from test data.
-    """
-    out = x.copy()
-    for cols, rows in zip(groups, train_rows_of_group, strict=True):
-        if len(cols) == 0:
-            continue
-        block = x[np.ix_(rows, cols)]
-        mean = block.mean(axis=0)
-        std = block.std(axis=0)
-        std[std < 1e-8] = 1.0
-        out[:, cols] = (x[:, cols] - mean) / std
-    return out
-
-
 def build_feature_incremental_stream(
-    data: TabularData,
+    data,
     n_experiences: int = 4,
     grouping: str = "contiguous",
-    groups: Sequence[Sequence[int]] | None = None,
+    groups=None,
     seed: int = 0,
     test_fraction: float = 0.25,
     valid_fraction: float = 0.15,
     standardize: bool = True,
 ) -> FeatureIncrementalStream:
-    """Build a feature-incremental stream from a checked table.
+    """A feature-incremental stream from a checked table (see :func:`streams.builder.build_stream`)."""
+    from streams.builder import Release, build_stream
 
-    ``test_fraction`` of each experience's samples form its test set;
-    ``valid_fraction`` of the remaining training samples form its validation set.
-    """
-    if n_experiences < 1:
-        raise DataError(f"n_experiences must be >= 1, got {n_experiences}.")
-    for name, frac in (("test_fraction", test_fraction), ("valid_fraction", valid_fraction)):
-        if not 0.0 < frac < 1.0:
-            raise DataError(f"{name} must lie strictly between 0 and 1, got {frac}.")
-    column_groups = group_columns(data.n_features, n_experiences, grouping, groups, seed)
-    idx = _partition(data.y, n_experiences, test_fraction, valid_fraction, seed)
-    x = data.x
-    if standardize:
-        x = _standardize(x, idx["train"], column_groups)
-    parts = {split: [(x[rows], data.y[rows]) for rows in idx[split]] for split in SPLITS}
-    return FeatureIncrementalStream(
-        name=data.name,
-        groups=column_groups,
-        parts=parts,
-        n_classes=data.n_classes,
-        feature_names=data.feature_names,
-        class_names=data.class_names,
+    return build_stream(
+        data,
+        n_experiences,
+        seed=seed,
+        release=Release(grouping=grouping, groups=groups),
+        test_fraction=test_fraction,
+        valid_fraction=valid_fraction,
+        standardize=standardize,
     )

@@ -3,6 +3,12 @@
 Experience t releases the group G_t; the columns visible in it are
 F_t = G_1 ∪ ... ∪ G_t. Later groups may be empty (an experience that brings
 new samples but no new columns); the first may not.
+
+Most groupings first cut the columns into *pieces* (runs of columns, image
+bands or patches, text fields...), then :func:`deal` hands the pieces to the
+experiences in order: ``per_experience[t]`` pieces to experience t, by
+default as evenly as possible. The same dealing hands out classes in a
+class-incremental stream.
 """
 
 from __future__ import annotations
@@ -13,7 +19,83 @@ import numpy as np
 
 from streams.validation import DataError
 
-GROUPINGS = ("contiguous", "random", "explicit")
+TABLE_GROUPINGS = ("contiguous", "random", "explicit")
+IMAGE_GROUPINGS = (
+    "horizontal_bands",
+    "vertical_bands",
+    "quadrants",
+    "patches",
+    "channels",
+    "resolution",
+)
+TEXT_GROUPINGS = ("fields", "segments")
+GROUPINGS = TABLE_GROUPINGS + IMAGE_GROUPINGS + TEXT_GROUPINGS
+
+Piece = tuple[str, np.ndarray]
+"""A unit of release: a name and its column indices."""
+
+
+def table_pieces(n_features: int, grouping: str, n_pieces: int, seed: int = 0) -> list[Piece]:
+    """Cut columns 0..d-1 into ``n_pieces`` near-equal runs (``random``: after a seeded shuffle).
+
+    ``contiguous`` runs of a row-major image are row bands.
+    """
+    if not 1 <= n_pieces <= n_features:
+        raise DataError(
+            f"cannot cut {n_features} columns into {n_pieces} groups; "
+            f"use between 1 and {n_features} experiences."
+        )
+    order = np.arange(n_features)
+    if grouping == "random":
+        order = np.random.default_rng(seed).permutation(n_features)
+    parts = np.array_split(order, n_pieces)
+    return [(f"columns{i + 1}", np.sort(p).astype(np.int64)) for i, p in enumerate(parts)]
+
+
+def deal(
+    n_units: int,
+    n_experiences: int,
+    order: Sequence[int] | None = None,
+    shuffle: bool = False,
+    per_experience: Sequence[int] | None = None,
+    seed: int = 0,
+    unit: str = "piece",
+) -> list[np.ndarray]:
+    """Hand units 0..n-1 (pieces or classes) to experiences, in ``order`` or a seeded shuffle.
+
+    Every unit goes to exactly one experience and every experience gets at
+    least one: nothing is dropped when ``n_units`` is not divisible.
+    """
+    units = unit + ("es" if unit.endswith("s") else "s")
+    if order is not None and shuffle:
+        raise DataError(f"give either an explicit {unit} order or shuffle, not both.")
+    if order is not None:
+        sequence = [int(u) for u in order]
+        if sorted(sequence) != list(range(n_units)):
+            raise DataError(
+                f"the {unit} order {sequence} must list each of the {n_units} {units} "
+                f"0..{n_units - 1} exactly once."
+            )
+        sequence = np.array(sequence, dtype=np.int64)
+    elif shuffle:
+        sequence = np.random.default_rng(seed).permutation(n_units)
+    else:
+        sequence = np.arange(n_units)
+    if per_experience is None:
+        if n_units < n_experiences:
+            raise DataError(
+                f"{n_units} {units} cannot give each of {n_experiences} experiences one; "
+                f"use at most {n_units} experiences (or more {units})."
+            )
+        return [np.asarray(p, dtype=np.int64) for p in np.array_split(sequence, n_experiences)]
+    counts = [int(c) for c in per_experience]
+    if len(counts) != n_experiences or min(counts) < 1 or sum(counts) != n_units:
+        raise DataError(
+            f"{units} per experience {counts} must list {n_experiences} positive counts "
+            f"summing to the {n_units} {units}."
+        )
+    bounds = np.cumsum([0] + counts)
+    return [sequence[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def group_columns(
@@ -23,32 +105,20 @@ def group_columns(
     groups: Sequence[Sequence[int]] | None = None,
     seed: int = 0,
 ) -> list[np.ndarray]:
-    """Split column indices into ``n_groups`` release groups.
-
-    ``contiguous`` cuts 0..d-1 into near-equal consecutive runs (row bands for
-    a row-major image); ``random`` does the same after a seeded permutation;
-    ``explicit`` takes ``groups`` as given, after checking it.
-    """
-    if grouping not in GROUPINGS:
-        raise DataError(f"unknown grouping {grouping!r}; choose one of {list(GROUPINGS)}.")
+    """Split column indices into ``n_groups`` release groups (``contiguous``, ``random``, ``explicit``)."""
+    if grouping not in TABLE_GROUPINGS:
+        raise DataError(f"unknown grouping {grouping!r}; choose one of {list(TABLE_GROUPINGS)}.")
     if grouping == "explicit":
-        return _check_explicit(groups, n_features, n_groups)
+        return check_explicit(groups, n_features, n_groups)
     if groups is not None:
         raise DataError(f"stream.groups is only used with grouping 'explicit', not {grouping!r}.")
-    if not 1 <= n_groups <= n_features:
-        raise DataError(
-            f"cannot cut {n_features} columns into {n_groups} groups; "
-            f"use between 1 and {n_features} experiences."
-        )
-    order = np.arange(n_features)
-    if grouping == "random":
-        order = np.random.default_rng(seed).permutation(n_features)
-    return [np.sort(part).astype(np.int64) for part in np.array_split(order, n_groups)]
+    return [cols for _, cols in table_pieces(n_features, grouping, n_groups, seed)]
 
 
-def _check_explicit(
+def check_explicit(
     groups: Sequence[Sequence[int]] | None, n_features: int, n_groups: int
 ) -> list[np.ndarray]:
+    """Check user-given groups: one per experience, disjoint, in range, the first not empty."""
     if groups is None:
         raise DataError(
             "grouping 'explicit' needs stream.groups: one list of column indices per experience."

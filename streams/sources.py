@@ -1,8 +1,9 @@
-"""Tabular data sources: the embedded scikit-learn sets, NumPy arrays and CSV files.
+"""Data sources: the embedded scikit-learn sets, NumPy arrays and CSV files, and the dispatch
+to the image (:mod:`streams.images`) and text (:mod:`streams.text_sources`) datasets.
 
 A source only loads and checks data; how columns are released over time is
-decided by :mod:`streams.schedule`, and the Avalanche benchmark is built by
-:mod:`streams.feature_incremental`.
+decided by :mod:`streams.schedule`, and the stream is built by
+:mod:`streams.builder`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,13 +21,22 @@ from streams.validation import DataError, check_features, check_labels
 
 @dataclass(frozen=True)
 class TabularData:
-    """A checked classification table: finite float32 features and int64 labels."""
+    """A checked classification table: finite features (float32, or 8-bit pixels) and int64 labels.
+
+    ``x``/``y`` is the pool that experiences draw their training, validation
+    (and, without a published test split, test) samples from. ``test_x``/``test_y``
+    is the test split the dataset's authors published, if any. ``layout`` says
+    what the columns are (:mod:`streams.layout`), or None for plain columns.
+    """
 
     name: str
-    x: np.ndarray
+    x: Any  # np.ndarray (n, d), or streams.rows.SparseRows
     y: np.ndarray
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
+    test_x: Any = None
+    test_y: np.ndarray | None = None
+    layout: Any = None
 
     @property
     def n_classes(self) -> int:
@@ -43,11 +54,24 @@ def from_arrays(
     name: str = "arrays",
     feature_names: Sequence[str] | None = None,
     class_names: Sequence[str] | None = None,
+    test: tuple[object, object] | None = None,
 ) -> TabularData:
-    """Check user arrays and wrap them; labels must be integer indices 0..C-1."""
+    """Check user arrays and wrap them; labels must be integer indices 0..C-1.
+
+    ``test`` is an optional published test split ``(x_test, y_test)``; streams
+    then take their test sets from it instead of carving them from ``x``.
+    """
     xs = check_features(x)
     n_classes = None if class_names is None else len(class_names)
     ys = check_labels(y, xs.shape[0], n_classes)
+    xt = yt = None
+    if test is not None:
+        xt = check_features(test[0], "X_test")
+        if xt.shape[1] != xs.shape[1]:
+            raise DataError(
+                f"X_test has {xt.shape[1]} columns but X has {xs.shape[1]}; they must match."
+            )
+        yt = check_labels(test[1], xt.shape[0], n_classes)
     if feature_names is None:
         feature_names = [f"x{i}" for i in range(xs.shape[1])]
     if len(feature_names) != xs.shape[1]:
@@ -55,8 +79,10 @@ def from_arrays(
             f"{len(feature_names)} feature names given for {xs.shape[1]} columns; they must match."
         )
     if class_names is None:
-        class_names = [str(c) for c in range(int(ys.max()) + 1)]
-    return TabularData(name, xs, ys, tuple(feature_names), tuple(str(c) for c in class_names))
+        top = max(int(ys.max()), -1 if yt is None else int(yt.max()))
+        class_names = [str(c) for c in range(top + 1)]
+    names = tuple(str(c) for c in class_names)
+    return TabularData(name, xs, ys, tuple(feature_names), names, xt, yt)
 
 
 def _sklearn(loader_name: str) -> Callable[[], TabularData]:
@@ -146,13 +172,50 @@ def from_npz(path: str | Path) -> TabularData:
         return from_arrays(data["x"], data["y"], name=path.stem, feature_names=names)
 
 
-def load_source(dataset: str, path: str | None = None, target: str = "label") -> TabularData:
-    """Load a dataset by name: an embedded set, ``csv`` or ``npz`` (the latter two need ``path``)."""
+def dataset_names() -> dict[str, list[str]]:
+    """Every dataset name ``load_source`` knows, by modality."""
+    from streams.images import IMAGE_DATASETS
+    from streams.text_sources import TEXT_DATASETS
+
+    return {
+        "table": sorted(EMBEDDED) + ["csv", "npz"],
+        "image": sorted(IMAGE_DATASETS),
+        "text": sorted(TEXT_DATASETS),
+    }
+
+
+def load_source(
+    dataset: str,
+    path: str | None = None,
+    target: str = "label",
+    data_root: str | None = None,
+    download: bool = True,
+):
+    """Load a dataset by name.
+
+    - an embedded set, ``csv`` or ``npz`` (the latter two need ``path``): a :class:`TabularData`;
+    - an image dataset (``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``): a
+      :class:`TabularData` with its published test split, from ``data_root``;
+    - a text dataset (``ag_news``, ``dbpedia_14``, ``imdb``): a
+      :class:`~streams.text_sources.TextData`, from local files at ``path`` or
+      from the Hugging Face hub (cached under ``data_root``).
+
+    ``download`` allows fetching missing image or text data over the network.
+    """
+    names = dataset_names()
     if dataset in EMBEDDED:
         return EMBEDDED[dataset]()
     if dataset in ("csv", "npz"):
         if not path:
             raise DataError(f"dataset {dataset!r} needs stream.path to point at the file.")
         return from_csv(path, target) if dataset == "csv" else from_npz(path)
-    known = sorted(EMBEDDED) + ["csv", "npz"]
+    if dataset in names["image"]:
+        from streams.images import load_image_dataset
+
+        return load_image_dataset(dataset, data_root, download)
+    if dataset in names["text"]:
+        from streams.text_sources import load_text_dataset
+
+        return load_text_dataset(dataset, path, data_root, download)
+    known = [n for group in names.values() for n in group]
     raise DataError(f"unknown dataset {dataset!r}; choose one of {known}.")

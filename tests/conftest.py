@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -13,6 +15,19 @@ from streams import TabularData, from_arrays
 def _seed() -> None:
     torch.manual_seed(0)
     np.random.seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _no_network_and_no_system_data(monkeypatch, tmp_path) -> None:
+    """No test downloads, reads the hub, or finds data installed on this machine."""
+    import streams.images
+
+    monkeypatch.setattr(streams.images, "SYSTEM_DIRS", {})
+    monkeypatch.setattr(
+        streams.images, "_download", lambda name, root: "downloads are off in tests"
+    )
+    monkeypatch.setitem(sys.modules, "datasets", None)  # `import datasets` fails
+    monkeypatch.setenv("ALCL_DATA", str(tmp_path / "alcl-data"))
 
 
 def blobs(

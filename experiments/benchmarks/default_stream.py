@@ -26,13 +26,14 @@ def _cell(row: dict, key: str) -> str:
     return f"{row[key]:.4f} ± {row[key + '_std']:.4f}"
 
 
-def print_table(agg: list[dict]) -> None:
-    print("| strategy | seeds | " + " | ".join(COLUMNS) + " |")
-    print("|---" * (len(COLUMNS) + 2) + "|")
+def print_table(agg: list[dict], columns: tuple[str, ...] = COLUMNS) -> None:
+    """A Markdown table of mean ± std per strategy (rows from :func:`alcl.results.aggregate`)."""
+    print("| strategy | seeds | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 2) + "|")
     for row in agg:
         print(
             f"| {row['strategy']} | {row['seeds']} | "
-            + " | ".join(_cell(row, k) for k in COLUMNS)
+            + " | ".join(_cell(row, k) for k in columns)
             + " |"
         )
 

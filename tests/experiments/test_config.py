@@ -45,6 +45,16 @@ def test_round_trip_through_yaml():
         ({"strategies": ["naive", "naive"]}, r"appear twice"),
         ({"device": "tpu"}, r"device must be"),
         ({"model": {"widths": []}}, r"model\.widths"),
+        ({"stream": {"kind": "online"}}, r"stream\.kind must be one of \['feature_incremental'"),
+        ({"stream": {"dataset": "mnist3"}}, r"stream\.dataset must be one of .*fashion_mnist"),
+        ({"stream": {"grouping": "bands"}}, r"stream\.grouping must be one of .*horizontal_bands"),
+        ({"stream": {"encoding": "bert"}}, r"stream\.encoding must be one of"),
+        ({"stream": {"kind": "static"}}, r"static has exactly one experience"),
+        ({"stream": {"vocab_size": 2}}, r"stream\.vocab_size must be >= 3"),
+        ({"stream": {"patch_grid": 0}}, r"stream\.patch_grid must be >= 1"),
+        ({"stream": {"valid_fraction": 1.0}}, r"stream\.valid_fraction must lie strictly"),
+        ({"stream": {"per_experience": [2, 0]}}, r"stream\.per_experience must list positive"),
+        ({"stream": {"standardize": "yes"}}, r"stream\.standardize must be bool \| None"),
     ],
 )
 def test_bad_configs_are_rejected_with_the_key_named(data, message):
@@ -59,3 +69,17 @@ def test_missing_config_file(tmp_path):
     bad.write_text("- just\n- a list\n")
     with pytest.raises(ConfigError, match="mapping at the top level"):
         load_config(bad)
+
+
+def test_stream_choices_match_the_streams_package():
+    import streams
+    from experiments import stream_config
+
+    assert stream_config.KINDS == streams.KINDS
+    assert stream_config.GROUPINGS == streams.GROUPINGS
+    assert stream_config.ENCODINGS == streams.ENCODINGS
+    assert stream_config.DOMAIN_TRANSFORMS == streams.DOMAIN_TRANSFORMS
+    names = streams.dataset_names()
+    assert {k: sorted(v) for k, v in stream_config.DATASETS.items()} == {
+        k: sorted(v) for k, v in names.items()
+    }

@@ -33,8 +33,10 @@ def test_labels_out_of_range_are_rejected():
 
 
 def test_unknown_dataset_names_the_choices():
-    with pytest.raises(DataError, match=r"unknown dataset 'mnist'.*digits"):
-        load_source("mnist")
+    with pytest.raises(
+        DataError, match=r"unknown dataset 'mnist2'.*digits.*fashion_mnist.*ag_news"
+    ):
+        load_source("mnist2")
 
 
 def test_too_many_experiences_for_the_data():

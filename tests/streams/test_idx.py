@@ -10,13 +10,7 @@ import pytest
 
 from streams.idx import read_idx
 from streams.validation import DataError
-
-
-def write_idx(path, array: np.ndarray) -> None:
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "wb") as handle:
-        handle.write(header + array.astype(np.uint8).tobytes())
+from tests.streams.formats import write_idx
 
 
 @pytest.mark.parametrize("name", ["images-idx3-ubyte.gz", "images-idx3-ubyte"])
