@@ -63,6 +63,7 @@ def settings_for(cfg: ExperimentConfig, stream, device: str):
         lr=cfg.training.lr,
         weight_decay=cfg.training.weight_decay,
         device=device,
+        loop=cfg.training.loop,
     )
 
 
@@ -111,6 +112,7 @@ def run_one(
     import torch
     from avalanche.training.plugins import EvaluationPlugin
 
+    from alcl.calibration import AdaptiveSettings
     from alcl.evaluation import ExperienceAccuracy
     from alcl.protocol import run_protocol
     from alcl.registry import build_strategy
@@ -128,7 +130,16 @@ def run_one(
             plugins=[accuracy],
         )
     with quiet_avalanche():
-        record = run_protocol(strategy, stream, accuracy, spec.trains_once, on_experience)
+        adaptive = dataclasses.asdict(cfg.adaptive)
+        adaptive["thresholds"] = tuple(adaptive["thresholds"] or ()) or None
+        record = run_protocol(
+            strategy,
+            stream,
+            accuracy,
+            spec.trains_once,
+            on_experience,
+            adaptive=AdaptiveSettings(**adaptive),
+        )
     return {
         "strategy": entry.key,
         "kind": entry.name,

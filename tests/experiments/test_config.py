@@ -45,6 +45,13 @@ def test_round_trip_through_yaml():
         ({"strategies": ["naive", "naive"]}, r"appear twice"),
         ({"device": "tpu"}, r"device must be"),
         ({"model": {"widths": []}}, r"model\.widths"),
+        ({"training": {"loop": "turbo"}}, r"training\.loop must be fast or avalanche"),
+        ({"adaptive": {"rule": "fastest"}}, r"adaptive\.rule must be accuracy or budget"),
+        ({"adaptive": {"confidence": "sigmoid"}}, r"adaptive\.confidence"),
+        ({"adaptive": {"budget": 1.5}}, r"adaptive\.budget must lie in \(0, 1\]"),
+        ({"adaptive": {"thresholds": [0.5, 2]}}, r"adaptive\.thresholds"),
+        ({"adaptive": {"latency_repeats": -1}}, r"adaptive\.latency_repeats"),
+        ({"strategies": [{"name": "al", "cache_mb": "lots"}]}, r"cache_mb must be float"),
     ],
 )
 def test_bad_configs_are_rejected_with_the_key_named(data, message):
