@@ -104,6 +104,7 @@ def adaptive_figure(plt, groups: dict[str, list[dict[str, Any]]]):
             name,
         )
     batch = next(iter(groups.values()))[0]["al"]["adaptive"]["test"]["batch_size"]
+    left.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
     left.set_xlabel("mean FLOPs per sample (FlopCounterMode)")
     left.set_ylabel("test accuracy (current features)")
     right.set_xlabel(f"wall-clock µs per sample (batches of {batch})")
