@@ -16,8 +16,12 @@ are deterministic (always in eval mode), so their outputs s and t at the last
 frozen block are then computed once per experience and cached next to the
 data; the new blocks train on the cache. The cache is bounded by
 ``cache_mb``; beyond it (or when some training rows stop inside the frozen
-blocks) training streams through the frozen blocks as before. Either way
-the arithmetic is the same, so the cache changes speed, not results.
+blocks) training streams through the frozen blocks as before. The cached
+values are the ones streaming computes (the same operations on the same
+rows, with the same batches drawn), so the cache changes speed, not results:
+a test checks bit-identical parameters on CPU. (A matrix-multiply kernel
+chosen by batch size can round a row differently in a tiny batch: on the
+machine alcl was developed on, only batches of fewer than 12 rows did.)
 
 Everything else (plugins, ``EvaluationPlugin`` and loggers) is Avalanche's
 supervised template, unchanged.
