@@ -65,6 +65,8 @@ def _panel(ax, x, acc, shortcut_x, shortcut_acc, full, chosen, color, name) -> N
 
 def adaptive_figure(plt, groups: dict[str, list[dict[str, Any]]]):
     """Accuracy against FLOPs and against latency, one point per threshold."""
+    from matplotlib.ticker import EngFormatter
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (name, runs) in enumerate(groups.items()):
@@ -104,7 +106,7 @@ def adaptive_figure(plt, groups: dict[str, list[dict[str, Any]]]):
             name,
         )
     batch = next(iter(groups.values()))[0]["al"]["adaptive"]["test"]["batch_size"]
-    left.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
+    left.xaxis.set_major_formatter(EngFormatter())
     left.set_xlabel("mean FLOPs per sample (FlopCounterMode)")
     left.set_ylabel("test accuracy (current features)")
     right.set_xlabel(f"wall-clock µs per sample (batches of {batch})")
