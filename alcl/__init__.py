@@ -5,8 +5,11 @@ The package is laid out one idea per module:
 - :mod:`alcl.block`     the AL block and its local losses
 - :mod:`alcl.network`   the growing stack of blocks
 - :mod:`alcl.inference` shortcut, full-path and adaptive inference
+- :mod:`alcl.compute`   FLOPs per exit, parameters per block, latency
+- :mod:`alcl.calibration` the adaptive-inference threshold, chosen on validation
 - :mod:`alcl.growth`    the growth rule (freeze, then append feature-augmented blocks)
-- :mod:`alcl.strategy`  the Avalanche strategy
+- :mod:`alcl.strategy`  the Avalanche strategy (with a cache of frozen-block outputs)
+- :mod:`alcl.loader`, :mod:`alcl.loop` tensor batches and lean callbacks for any strategy
 - :mod:`alcl.baselines` fixed-width backprop models for the baselines
 - :mod:`alcl.protocol`, :mod:`alcl.metrics`, :mod:`alcl.results`, :mod:`alcl.plots`
 

@@ -27,6 +27,7 @@ class BlockOutput:
 
     s: Tensor
     t: Tensor
+    t_hat: Tensor  # b(s), the bridge's prediction of t: the exit's input to the decoders
     associated: Tensor
     autoencoder: Tensor
 
@@ -54,25 +55,59 @@ class ALBlock(nn.Module):
         self.first = first
         self.width = width
         self.frozen = False
+        cols = self.columns.tolist()
+        # A contiguous run of columns (a band of pixels, a block of a table) is
+        # read as a slice: a view, with no gather of the input.
+        contiguous = bool(cols) and cols == list(range(cols[0], cols[0] + len(cols)))
+        self._span = slice(cols[0], cols[-1] + 1) if contiguous else None
 
-    def encode(self, s_prev: Tensor | None, x: Tensor) -> Tensor:
-        """f: fuse the previous features with this block's columns of ``x``."""
-        side = x[:, self.columns] if self.columns.numel() else None
-        return self.f(s_prev, side)
+    def side_input(self, x: Tensor, rows: Tensor | None = None) -> Tensor | None:
+        """This block's columns of ``x`` (of the given ``rows`` only, if any); None if it reads none."""
+        if not self.columns.numel():
+            return None
+        side = x[:, self._span] if self._span is not None else x.index_select(1, self.columns)
+        return side if rows is None else side.index_select(0, rows)
 
-    def local(self, s_prev: Tensor | None, t_prev: Tensor, x: Tensor, y: Tensor) -> BlockOutput:
-        """Forward with the local losses; inputs are detached so gradients stay in this block."""
+    def present(self, x: Tensor) -> Tensor:
+        """Per row, whether every column this block reads is present (not NaN).
+
+        Inputs are finite apart from NaN for absent columns, so a row sum is
+        NaN exactly when a column is absent; a sum is much cheaper than isnan+all.
+        """
+        side = self.side_input(x)
+        if side is None:
+            return torch.ones(x.shape[0], dtype=torch.bool, device=x.device)
+        return ~side.sum(dim=1).isnan()
+
+    def encode(self, s_prev: Tensor | None, x: Tensor, rows: Tensor | None = None) -> Tensor:
+        """f: fuse the previous features with this block's columns of ``x`` (of ``rows``)."""
+        return self.f(s_prev, self.side_input(x, rows))
+
+    def local(
+        self,
+        s_prev: Tensor | None,
+        t_prev: Tensor,
+        x: Tensor,
+        y: Tensor,
+        rows: Tensor | None = None,
+    ) -> BlockOutput:
+        """Forward with the local losses; inputs are detached so gradients stay in this block.
+
+        ``x`` holds the raw inputs; ``rows`` (if given) says which of its rows
+        ``s_prev``, ``t_prev`` and ``y`` belong to.
+        """
         s_in = None if s_prev is None else s_prev.detach()
         t_in = t_prev.detach()
-        s = self.encode(s_in, x)
+        s = self.encode(s_in, x, rows)
         t = self.g(t_in)
-        associated = F.mse_loss(self.b(s), t.detach())
+        t_hat = self.b(s)
+        associated = F.mse_loss(t_hat, t.detach())
         decoded = self.h(t)
         if self.first:
             autoencoder = F.cross_entropy(decoded, y)
         else:
             autoencoder = F.mse_loss(decoded, t_in)
-        return BlockOutput(s, t, associated, autoencoder)
+        return BlockOutput(s, t, t_hat, associated, autoencoder)
 
     def freeze(self) -> None:
         """Stop training this block: no gradients, and eval mode from now on."""

@@ -9,6 +9,11 @@
 A sample can reach block k only if it has every column blocks 1..k read
 (absent columns are NaN), so routing by the columns an experience has is
 built into every path.
+
+The walker returns, per sample, the logits, the exit depth and the FLOPs it
+spent: the encoders it ran plus every decode it needed (one confidence
+decode per depth visited when thresholding, one decode at the exit for the
+full path), priced by :func:`alcl.compute.exit_costs`.
 """
 
 from __future__ import annotations
@@ -32,11 +37,11 @@ def confidence(logits: Tensor, kind: str = "max_prob") -> Tensor:
     ``max_prob`` is the largest softmax probability; ``entropy`` is
     1 - H(p) / log(C), the normalised entropy of the softmax.
     """
-    p = torch.softmax(logits, dim=1)
     if kind == "max_prob":
-        return p.max(dim=1).values
+        return torch.softmax(logits, dim=1).amax(dim=1)
     if kind == "entropy":
-        h = -(p * torch.log(p.clamp_min(1e-12))).sum(dim=1)
+        log_p = torch.log_softmax(logits, dim=1)
+        h = -(log_p.exp() * log_p).sum(dim=1)
         return 1.0 - h / math.log(logits.shape[1])
     raise ValueError(f"unknown confidence {kind!r}; choose one of {list(CONFIDENCES)}.")
 
@@ -44,75 +49,134 @@ def confidence(logits: Tensor, kind: str = "max_prob") -> Tensor:
 def decode(net: ALNetwork, t_hat: Tensor, depth: int) -> Tensor:
     """Decode a label code predicted at ``depth`` (1-based) through h_depth, ..., h_1 to logits."""
     t = t_hat
-    for block in reversed(net.blocks[:depth]):
-        t = block.h(t)
+    for k in range(depth - 1, -1, -1):  # indexing, not slicing: a ModuleList slice is a new module
+        t = net.blocks[k].h(t)
     return t
 
 
 @dataclass
 class Prediction:
-    """Logits and the 1-based depth at which each sample exited."""
+    """Per sample: logits, the 1-based exit depth, and the FLOPs spent to get there."""
 
     logits: Tensor
     exit_depth: Tensor
+    flops: Tensor  # int64, as counted by torch.utils.flop_counter (see alcl.compute)
 
     @property
     def labels(self) -> Tensor:
         return self.logits.argmax(dim=1)
 
 
+def _resolve_rule(net: ALNetwork, threshold: float | None, kind: str | None) -> tuple[float, str]:
+    if threshold is None:
+        rule = net.exit_rule
+        if rule is None:
+            raise ValueError(
+                "this network has no calibrated exit threshold; pass threshold= or "
+                "calibrate it on validation data (alcl.calibration.calibrate)."
+            )
+        threshold, stored_kind = rule
+        kind = kind or stored_kind
+    kind = kind or "max_prob"
+    if kind not in CONFIDENCES:
+        raise ValueError(f"unknown confidence {kind!r}; choose one of {list(CONFIDENCES)}.")
+    return float(threshold), kind
+
+
+@torch.no_grad()
 def adaptive(
     net: ALNetwork,
     x: Tensor,
-    threshold: float,
-    kind: str = "max_prob",
+    threshold: float | None = None,
+    kind: str | None = None,
     max_depth: int | None = None,
 ) -> Prediction:
     """Adaptive inference: each sample exits at the first confident depth.
 
-    A sample never goes deeper than ``max_depth`` or than the blocks its
-    columns allow; there it exits whatever its confidence. A threshold of 0
-    exits everything at depth 1; a threshold above 1 gives the full path.
+    Without ``threshold`` the network's calibrated rule is used. A sample
+    never goes deeper than ``max_depth`` or than the blocks its columns
+    allow; there it exits whatever its confidence. A threshold of 0 exits
+    everything at depth 1; a threshold above 1 gives the full path (and
+    computes no confidence on the way). Runs without autograd.
     """
-    if kind not in CONFIDENCES:
-        raise ValueError(f"unknown confidence {kind!r}; choose one of {list(CONFIDENCES)}.")
-    limit = net.usable_depth(x)
-    if max_depth is not None:
-        limit = limit.clamp(max=max_depth)
-    if (limit == 0).any():
-        bad = int((limit == 0).nonzero()[0])
-        raise ValueError(
-            f"sample {bad} lacks columns that block 1 reads, so no exit can serve it; "
-            "every sample needs the first released feature group."
-        )
+    from alcl.compute import exit_costs
+
+    threshold, kind = _resolve_rule(net, threshold, kind)
+    costs = exit_costs(net)
+    limit = net.depth_limits(x)  # None: every sample can reach every block
+    top = net.depth if max_depth is None else max(1, min(max_depth, net.depth))
     n = x.shape[0]
-    logits = x.new_empty(n, net.n_classes)
-    exit_depth = torch.zeros(n, dtype=torch.long, device=x.device)
-    active = torch.arange(n, device=x.device)
+    if n == 0:
+        empty = torch.zeros(0, dtype=torch.long, device=x.device)
+        return Prediction(x.new_zeros(0, net.n_classes), empty, empty)
+    if limit is None:
+        shallowest = deepest = top
+    else:
+        limit = limit.clamp(max=top)
+        shallowest, deepest = (int(v) for v in torch.aminmax(limit))
+        if shallowest == 0:
+            bad = int((limit == 0).nonzero()[0])
+            raise ValueError(
+                f"sample {bad} lacks columns that block 1 reads, so no exit can serve it; "
+                "every sample needs the first released feature group."
+            )
     thresholding = threshold <= 1.0
-    s, xa = None, x
-    for k, block in enumerate(net.blocks, start=1):
-        s = block.encode(s, xa)
-        done = limit[active] == k
+    logits: Tensor | None = None
+    exit_depth = torch.empty(n, dtype=torch.long, device=x.device)
+    rows: Tensor | None = None  # rows of x still undecided; None while all are
+    s, lim = None, limit
+    for k in range(1, deepest + 1):
+        block = net.blocks[k - 1]
+        s = block.encode(s, x, rows)
+        if k == deepest:  # everyone left exits here
+            out = decode(net, block.b(s), k)
+            logits, exit_depth = _write(logits, exit_depth, rows, out, k)
+            break
         if thresholding:
             out = decode(net, block.b(s), k)
-            done |= confidence(out, kind) >= threshold
-            out = out[done]
+            done = confidence(out, kind) >= threshold
+            if k >= shallowest:
+                done |= lim == k
+        elif k >= shallowest:
+            out, done = None, lim == k
         else:
-            out = decode(net, block.b(s[done]), k) if done.any() else None
-        if out is not None and out.numel():
-            logits[active[done]] = out
-            exit_depth[active[done]] = k
-        keep = ~done
-        if not keep.any():
+            continue  # the full path: nobody can exit before the shallowest limit
+        n_done = int(done.sum())  # the walk's one sync per depth
+        if n_done == 0:
+            continue
+        if n_done == len(done):
+            out = out if out is not None else decode(net, block.b(s), k)
+            logits, exit_depth = _write(logits, exit_depth, rows, out, k)
             break
-        active, s, xa = active[keep], s[keep], xa[keep]
-    return Prediction(logits, exit_depth)
+        leave = torch.nonzero_static(done, size=n_done).squeeze(1)
+        stay = torch.nonzero_static(~done, size=len(done) - n_done).squeeze(1)
+        out = out[leave] if out is not None else decode(net, block.b(s[leave]), k)
+        logits, exit_depth = _write(
+            logits, exit_depth, leave if rows is None else rows[leave], out, k
+        )
+        rows = stay if rows is None else rows[stay]
+        s = s[stay]
+        lim = None if lim is None else lim[stay]
+    table = costs.adaptive_exit_tensor if thresholding else costs.shortcut_tensor
+    return Prediction(logits, exit_depth, table.to(x.device)[exit_depth - 1])
+
+
+def _write(
+    logits: Tensor | None, exit_depth: Tensor, rows: Tensor | None, out: Tensor, depth: int
+) -> tuple[Tensor, Tensor]:
+    """Record ``out`` as the logits of ``rows`` (None: every row) exiting at ``depth``."""
+    if rows is None:
+        return out, exit_depth.fill_(depth)
+    if logits is None:
+        logits = out.new_empty(len(exit_depth), out.shape[1])
+    logits[rows] = out
+    exit_depth[rows] = depth
+    return logits, exit_depth
 
 
 def full_path(net: ALNetwork, x: Tensor) -> Prediction:
     """Each sample through every block it can reach (the deepest exit)."""
-    return adaptive(net, x, threshold=math.inf)
+    return adaptive(net, x, threshold=math.inf, kind="max_prob")
 
 
 def shortcut(net: ALNetwork, x: Tensor, depth: int) -> Tensor:

@@ -2,15 +2,17 @@
 
 The network computes; it does not decide when to grow (that is
 :mod:`alcl.growth`) nor how to predict beyond its default full path (that is
-:mod:`alcl.inference`).
+:mod:`alcl.inference`). It stores the early-exit rule chosen on validation
+(:mod:`alcl.calibration`) as buffers, so the rule travels with ``state_dict``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from alcl import inference
@@ -19,11 +21,42 @@ from alcl.block import ALBlock
 
 @dataclass
 class TrainStep:
-    """Result of one local-loss pass: the summed loss and per-block parts."""
+    """Result of one local-loss pass: the summed loss, per-block parts, and where rows exited.
+
+    ``logits`` (each row's deepest-exit logits, without gradient) are decoded
+    on first access only: most training loops never read them.
+    """
 
     loss: Tensor
-    logits: Tensor
     per_block: list[tuple[Tensor, Tensor]]  # (associated, autoencoder), detached
+    net: ALNetwork = field(repr=False)
+    n_rows: int = 0
+    # (rows, code, depth, bridged): rows (None = all) exiting at depth, with the
+    # bridge output t̂ (bridged) or the features s that the bridge still has to map
+    exits: list[tuple[Tensor | None, Tensor, int, bool]] = field(default_factory=list)
+
+    @cached_property
+    def logits(self) -> Tensor:
+        out = None
+        with torch.no_grad():
+            for rows, code, depth, bridged in self.exits:
+                t_hat = code if bridged else self.net.blocks[depth - 1].b(code)
+                decoded = inference.decode(self.net, t_hat, depth)
+                if rows is None:
+                    return decoded
+                if out is None:
+                    out = decoded.new_empty(self.n_rows, self.net.n_classes)
+                out[rows] = decoded
+        return out
+
+
+@dataclass
+class Prefix:
+    """Outputs of the first ``depth`` blocks for a batch: their s and t (e.g. from a cache)."""
+
+    depth: int
+    s: Tensor
+    t: Tensor
 
 
 class ALNetwork(nn.Module):
@@ -38,6 +71,9 @@ class ALNetwork(nn.Module):
         self.n_features = n_features
         self.n_classes = n_classes
         self.blocks = nn.ModuleList()
+        # The early-exit rule: NaN until calibrated; +inf means "always the full path".
+        self.register_buffer("exit_threshold", torch.tensor(math.nan, dtype=torch.float64))
+        self.register_buffer("exit_confidence", torch.tensor(0, dtype=torch.long))
 
     @property
     def depth(self) -> int:
@@ -54,6 +90,34 @@ class ALNetwork(nn.Module):
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for block in self.blocks if not block.frozen for p in block.parameters()]
 
+    def frozen_depth(self) -> int:
+        """How many leading blocks are frozen (their outputs never change)."""
+        depth = 0
+        for block in self.blocks:
+            if not block.frozen:
+                break
+            depth += 1
+        return depth
+
+    def set_exit_rule(self, threshold: float, confidence: str = "max_prob") -> None:
+        """Store the adaptive-inference threshold (``inf``: full path) and confidence kind."""
+        if confidence not in inference.CONFIDENCES:
+            raise ValueError(
+                f"unknown confidence {confidence!r}; choose one of {list(inference.CONFIDENCES)}."
+            )
+        if math.isnan(threshold) or threshold < 0:
+            raise ValueError(f"an exit threshold must be >= 0 (or inf), got {threshold}.")
+        self.exit_threshold.fill_(float(threshold))
+        self.exit_confidence.fill_(inference.CONFIDENCES.index(confidence))
+
+    @property
+    def exit_rule(self) -> tuple[float, str] | None:
+        """(threshold, confidence kind) chosen on validation, or None before calibration."""
+        threshold = float(self.exit_threshold)
+        if math.isnan(threshold):
+            return None
+        return threshold, inference.CONFIDENCES[int(self.exit_confidence)]
+
     def check_input(self, x: Tensor) -> None:
         if x.dim() < 2 or x.shape[1] != self.n_features:
             raise ValueError(
@@ -62,57 +126,130 @@ class ALNetwork(nn.Module):
         if self.depth == 0:
             raise RuntimeError("the network has no blocks yet; train it on an experience first.")
 
-    def usable_depth(self, x: Tensor) -> Tensor:
-        """Per sample, how many leading blocks have all their columns present."""
-        self.check_input(x)
-        present = ~torch.isnan(x)
-        ok = torch.ones(x.shape[0], dtype=torch.long, device=x.device)
-        depth = torch.zeros_like(ok)
-        for block in self.blocks:
-            if block.columns.numel():
-                ok = ok & present[:, block.columns].all(dim=1).long()
-            depth += ok
-        return depth
-
-    def local_losses(self, x: Tensor, y: Tensor) -> TrainStep:
-        """Sum of the local losses of all unfrozen blocks, for one backward pass.
-
-        Frozen blocks run forward without building a graph. Each sample takes
-        part in the blocks its columns reach; ``logits`` are each sample's
-        deepest-exit logits (computed without gradient, for metrics).
-        """
-        self.check_input(x)
-        if y.dtype != torch.long or y.dim() != 1 or y.shape[0] != x.shape[0]:
+    def check_labels(self, y: Tensor, n_rows: int) -> None:
+        if y.dtype != torch.long or y.dim() != 1 or y.shape[0] != n_rows:
             raise ValueError("y must be a 1-D long tensor with one label per row of x.")
-        if len(y) and (y.min() < 0 or y.max() >= self.n_classes):
+        if len(y) and bool(((y < 0) | (y >= self.n_classes)).any()):
             raise ValueError(
                 f"labels must lie in [0, {self.n_classes - 1}], got {int(y.min())}..{int(y.max())}."
             )
-        limit = self.usable_depth(x)
-        total = x.new_zeros(())
+
+    def usable_depth(self, x: Tensor) -> Tensor:
+        """Per sample, how many leading blocks have all their columns present."""
+        limit = self.depth_limits(x)
+        if limit is None:
+            return torch.full((x.shape[0],), self.depth, dtype=torch.long, device=x.device)
+        return limit
+
+    def depth_limits(self, x: Tensor) -> Tensor | None:
+        """Like :meth:`usable_depth`, but None when every sample can use every block.
+
+        Data with no absent column at all is recognised by one sum over ``x``
+        (NaN marks absent columns and propagates through a sum).
+        """
+        self.check_input(x)
+        if not bool(x.sum().isnan()):
+            return None
+        ok = torch.ones(x.shape[0], dtype=torch.bool, device=x.device)
+        depth = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
+        for block in self.blocks:
+            if block.columns.numel():
+                ok = ok & block.present(x)
+            depth += ok
+        return depth
+
+    def label_code(self, y: Tensor, dtype: torch.dtype) -> Tensor:
+        """t_0: the one-hot label (a scatter: unlike F.one_hot, it never synchronises a GPU)."""
+        return torch.zeros(len(y), self.n_classes, dtype=dtype, device=y.device).scatter_(
+            1, y.unsqueeze(1), 1.0
+        )
+
+    def prefix(self, x: Tensor, y: Tensor, depth: int) -> Prefix:
+        """s and t after the first ``depth`` blocks, computed without gradient."""
+        s, t = None, self.label_code(y, x.dtype)
+        with torch.no_grad():
+            for block in self.blocks[:depth]:
+                s, t = block.encode(s, x), block.g(t)
+        return Prefix(depth, s, t)
+
+    def local_losses(
+        self,
+        x: Tensor,
+        y: Tensor,
+        *,
+        start: Prefix | None = None,
+        limit: Tensor | int | None = None,
+    ) -> TrainStep:
+        """Sum of the local losses of all unfrozen blocks, for one backward pass.
+
+        Frozen blocks run forward without building a graph. Each sample takes
+        part in the blocks its columns reach; the step's ``logits`` are each
+        sample's deepest-exit logits (decoded without gradient when read).
+
+        ``start`` gives the outputs of the first frozen blocks (from a cache),
+        which are then not run. ``limit`` gives each row's usable depth (or
+        one int for every row); a caller that passes it has checked ``x`` and
+        ``y`` already (the strategy does so once per experience, not per batch).
+        """
+        if limit is None:
+            self.check_input(x)
+            self.check_labels(y, x.shape[0])
+            limit = self.depth_limits(x)
+            limit = self.depth if limit is None else limit
+        if start is None:
+            s, t, depth0 = None, self.label_code(y, x.dtype), 0
+        else:
+            s, t, depth0 = start.s, start.t, start.depth
+        total: Tensor | None = None
         per_block: list[tuple[Tensor, Tensor]] = []
-        logits = x.new_empty(x.shape[0], self.n_classes)
-        active = torch.arange(x.shape[0], device=x.device)
-        s, t = None, F.one_hot(y, self.n_classes).to(x.dtype)
-        xa, ya = x, y
-        for k, block in enumerate(self.blocks, start=1):
+        exits: list[tuple[Tensor | None, Tensor, int, bool]] = []
+        # Rows leave the batch at their limit; before the shallowest limit none does.
+        if isinstance(limit, int):
+            lim, first_exit, last = None, limit, limit
+        else:
+            lim, last = limit, self.depth
+            first_exit = int(limit.min()) if len(limit) else self.depth
+        if first_exit <= depth0:
+            raise ValueError(
+                f"some rows lack the columns of block {first_exit + 1}, so they cannot reach "
+                "the blocks being trained; every training row needs block 1's columns "
+                "(and, with a cached prefix, those of every cached block)."
+            )
+        rows, ya = None, y
+        for k in range(depth0 + 1, last + 1):
+            block = self.blocks[k - 1]
             if block.frozen:
                 with torch.no_grad():
-                    s, t = block.encode(s, xa), block.g(t)
+                    s, t = block.encode(s, x, rows), block.g(t)
+                code, bridged = s, False
             else:
-                out = block.local(s, t, xa, ya)
-                total = total + out.loss
+                out = block.local(s, t, x, ya, rows)
+                total = out.loss if total is None else total + out.loss
                 per_block.append((out.associated.detach(), out.autoencoder.detach()))
                 s, t = out.s.detach(), out.t.detach()
-            done = limit[active] == k
-            if done.any():
-                with torch.no_grad():
-                    logits[active[done]] = inference.decode(self, block.b(s[done]), k)
-            keep = ~done
-            if not keep.any():
+                code, bridged = out.t_hat.detach(), True
+            if k < first_exit:
+                continue
+            if k == last:  # every row left exits here
+                exits.append((rows, code, k, bridged))
                 break
-            active, s, t, xa, ya = active[keep], s[keep], t[keep], xa[keep], ya[keep]
-        return TrainStep(total, logits, per_block)
+            done = lim == k
+            n_done = int(done.sum())
+            if n_done == len(lim):
+                exits.append((rows, code, k, bridged))
+                break
+            if n_done:
+                leave = done.nonzero().squeeze(1)
+                exits.append((leave if rows is None else rows[leave], code[leave], k, bridged))
+                keep = (~done).nonzero().squeeze(1)
+                rows = keep if rows is None else rows[keep]
+                s, t, ya, lim = s[keep], t[keep], ya[keep], lim[keep]
+        if total is None:
+            raise RuntimeError(
+                "no row of this batch reached a trainable block (all stop at frozen blocks, "
+                "or every block is frozen); there is nothing to train."
+            )
+        return TrainStep(total, per_block, self, x.shape[0], exits)
 
     def forward(self, x: Tensor) -> Tensor:
         """Full-path logits, each sample routed by the columns it has."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from alcl.plots_adaptive import adaptive_figure, exit_depth_figure
 from alcl.results import FIGURES_DIR, load_runs
 
 
@@ -134,10 +135,17 @@ def draw_all(folder: str | Path) -> list[Path]:
     plt = _pyplot()
     groups = _by_strategy(runs)
     n_exp = max(r["stream"]["n_experiences"] for r in runs)
+    adaptive = {
+        name: group
+        for name, group in groups.items()
+        if all("adaptive" in r.get("al", {}) for r in group)
+    }
     figures = {
         "accuracy": accuracy_figure(plt, groups, n_exp),
         "forgetting": forgetting_figure(plt, groups, n_exp) if n_exp > 1 else None,
         "al_exits": exits_figure(plt, groups) if any("al" in r for r in runs) else None,
+        "adaptive": adaptive_figure(plt, adaptive) if adaptive else None,
+        "exit_depths": exit_depth_figure(plt, adaptive) if adaptive else None,
     }
     written = []
     for name, fig in figures.items():

@@ -8,6 +8,11 @@ After each training experience i the strategy is evaluated on
 - the same two views of the validation sets, for model selection;
 - for AL, every exit on the test sets seen so far, with the columns of now.
 
+After the last experience, an AL network is also measured (FLOPs per exit,
+parameters per block, latency; :mod:`alcl.compute`) and its adaptive-inference
+threshold is calibrated on the validation sets and measured on the test sets,
+both with every column visible (:mod:`alcl.calibration`).
+
 A strategy that trains once (Joint) trains on all samples with all columns
 and is evaluated once: one row, and no forgetting or BWT.
 """
@@ -20,14 +25,40 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import torch
 
 from alcl import metrics
+from alcl.calibration import AdaptiveSettings, adaptive_report
+from alcl.compute import compute_report
 from alcl.evaluation import ExperienceAccuracy, evaluate, exit_accuracies
 from alcl.network import ALNetwork
+
+DEFAULT_ADAPTIVE = AdaptiveSettings()
 
 
 def _seen_mean(row: list[float], i: int) -> float:
     return float(np.mean(row[: i + 1]))
+
+
+def _current_view(stream, split: str, now: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every sample of ``split`` released up to ``now``, with the columns visible at ``now``."""
+    parts = [stream.arrays(split, j, upto=now) for j in range(now + 1)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _al_cost_and_exits(net: ALNetwork, stream, device, settings: AdaptiveSettings) -> dict:
+    """Compute accounting and the calibrated adaptive-inference curves after the last experience."""
+    last = stream.n_experiences - 1
+    valid, test = (
+        tuple(torch.as_tensor(a, device=device) for a in _current_view(stream, split, last))
+        for split in ("valid", "test")
+    )
+    return {
+        "compute": compute_report(
+            net, test[0], settings.latency_batch_size, settings.latency_repeats
+        ),
+        "adaptive": adaptive_report(net, valid, test, settings),
+    }
 
 
 def run_protocol(
@@ -36,11 +67,13 @@ def run_protocol(
     accuracy: ExperienceAccuracy,
     trains_once: bool = False,
     on_experience: Callable[[int], None] | None = None,
+    adaptive: AdaptiveSettings | None = DEFAULT_ADAPTIVE,
 ) -> dict[str, Any]:
     """Train ``strategy`` through ``stream`` and return its metrics as plain data.
 
     ``accuracy`` must be one of the strategy's plugins. ``on_experience`` is
-    called after each experience (for progress display).
+    called after each experience (for progress display). ``adaptive`` says
+    how to calibrate and time an AL network's exits (None skips it).
     """
     T = stream.n_experiences
     last = T - 1
@@ -56,9 +89,7 @@ def run_protocol(
         RV.append(evaluate(strategy, stream.valid_stream, accuracy))
         CV.append(evaluate(strategy, stream.view("valid", upto=now), accuracy))
         if isinstance(strategy.model, ALNetwork):
-            parts = [stream.arrays("test", j, upto=now) for j in range(now + 1)]
-            x = np.concatenate([p[0] for p in parts])
-            y = np.concatenate([p[1] for p in parts])
+            x, y = _current_view(stream, "test", now)
             exits.append(exit_accuracies(strategy.model, x, y, device=str(strategy.device)))
         if on_experience is not None:
             on_experience(i)
@@ -99,4 +130,6 @@ def run_protocol(
             "block_widths": [block.width for block in strategy.model.blocks],
             "block_columns": [int(block.columns.numel()) for block in strategy.model.blocks],
         }
+        if adaptive is not None:
+            record["al"] |= _al_cost_and_exits(strategy.model, stream, strategy.device, adaptive)
     return record

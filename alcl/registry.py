@@ -31,6 +31,7 @@ class Settings:
     lr: float = 1e-3
     weight_decay: float = 0.0
     device: str = "cpu"
+    loop: str = "fast"  # fast: alcl.loop.FastLoop for every strategy; avalanche: as shipped
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def _build_al(
     blocks_per_experience: int = 1,
     initial_blocks: int = 0,
     freeze: bool = True,
+    cache_mb: float = 1024.0,
 ):
     from alcl.backbones import MLPBackbone
     from alcl.growth import GrowthRule
@@ -72,6 +74,7 @@ def _build_al(
         model=ALNetwork(settings.n_features, settings.n_classes),
         growth=growth,
         optimizer_factory=optimizer_factory(settings.optimizer, settings.lr, settings.weight_decay),
+        cache_mb=cache_mb,
         **_loop_kwargs(settings, evaluator, plugins),
     )
 
@@ -84,6 +87,7 @@ def _loop_kwargs(settings: Settings, evaluator, plugins) -> dict[str, Any]:
         "device": settings.device,
         "evaluator": evaluator,
         "plugins": plugins,
+        "fast_loop": settings.loop == "fast",
     }
 
 
@@ -93,6 +97,7 @@ def _baseline(class_name: str) -> Callable[..., Any]:
         from torch import nn
 
         from alcl.baselines import backprop_mlp
+        from alcl.loop import fast_loop_class
 
         model = backprop_mlp(
             settings.n_features, settings.widths, settings.n_classes, settings.dropout
@@ -100,7 +105,7 @@ def _baseline(class_name: str) -> Callable[..., Any]:
         optimizer = optimizer_factory(settings.optimizer, settings.lr, settings.weight_decay)(
             model.parameters()
         )
-        return getattr(training, class_name)(
+        return fast_loop_class(getattr(training, class_name))(
             model=model,
             optimizer=optimizer,
             criterion=nn.CrossEntropyLoss(),
@@ -114,9 +119,15 @@ def _baseline(class_name: str) -> Callable[..., Any]:
 STRATEGIES: dict[str, StrategySpec] = {
     "al": StrategySpec(
         _build_al,
-        {"blocks_per_experience": (int, 1), "initial_blocks": (int, 0), "freeze": (bool, True)},
+        {
+            "blocks_per_experience": (int, 1),
+            "initial_blocks": (int, 0),
+            "freeze": (bool, True),
+            "cache_mb": (float, 1024.0),
+        },
         "Associated Learning: freeze old blocks, append feature-augmented ones "
-        "(initial_blocks 0 means blocks_per_experience)",
+        "(initial_blocks 0 means blocks_per_experience; cache_mb bounds the cache of "
+        "frozen-block outputs, 0 disables it)",
     ),
     "naive": StrategySpec(_baseline("Naive"), {}, "fine-tuning, no protection against forgetting"),
     "replay": StrategySpec(

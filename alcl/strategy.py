@@ -9,8 +9,22 @@ The strategy orchestrates and the network computes:
   and ordinary logits/cross-entropy in evaluation, where each sample is routed
   by the columns its experience has.
 
-Everything else (data loading, plugins, ``EvaluationPlugin`` and loggers) is
-Avalanche's supervised template, unchanged.
+Cheap growth. When the experience's data fits in memory and reading it
+applies no transform, it is served as large shuffled tensor batches
+instead of Avalanche's per-sample loader (:mod:`alcl.loop`). Frozen blocks
+are deterministic (always in eval mode), so their outputs s and t at the last
+frozen block are then computed once per experience and cached next to the
+data; the new blocks train on the cache. The cache is bounded by
+``cache_mb``; beyond it (or when some training rows stop inside the frozen
+blocks) training streams through the frozen blocks as before. The cached
+values are the ones streaming computes (the same operations on the same
+rows, with the same batches drawn), so the cache changes speed, not results:
+a test checks bit-identical parameters on CPU. (A matrix-multiply kernel
+chosen by batch size can round a row differently in a tiny batch: on the
+machine alcl was developed on, only batches of fewer than 12 rows did.)
+
+Everything else (plugins, ``EvaluationPlugin`` and loggers) is Avalanche's
+supervised template, unchanged.
 """
 
 from __future__ import annotations
@@ -18,18 +32,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import torch
 from avalanche.core import BasePlugin
 from avalanche.training.plugins.evaluation import EvaluationPlugin, default_evaluator
 from avalanche.training.templates import SupervisedTemplate
 from torch import nn
 
 from alcl.growth import GrowthRule
-from alcl.network import ALNetwork, TrainStep
+from alcl.loader import TensorBatches
+from alcl.loop import FastLoop
+from alcl.network import ALNetwork, Prefix, TrainStep
 from alcl.optim import OptimizerFactory
 
+_CHUNK = 4096  # rows per forward pass when preparing an experience's batches
 
-class ALStrategy(SupervisedTemplate):
-    """Train an :class:`ALNetwork` on a stream, growing it at every experience."""
+
+class ALStrategy(FastLoop, SupervisedTemplate):
+    """Train an :class:`ALNetwork` on a stream, growing it at every experience.
+
+    ``fast_loop`` serves in-memory data as tensor minibatches and skips
+    callbacks no plugin implements (:class:`alcl.loop.FastLoop`);
+    ``cache_mb`` bounds the cache of frozen-block outputs (0 disables it).
+    """
 
     def __init__(
         self,
@@ -44,9 +68,13 @@ class ALStrategy(SupervisedTemplate):
         plugins: Sequence[BasePlugin] | None = None,
         evaluator: EvaluationPlugin | None = default_evaluator,
         eval_every: int = -1,
+        fast_loop: bool = True,
+        cache_mb: float = 1024.0,
     ) -> None:
         if not isinstance(model, ALNetwork):
             raise TypeError(f"ALStrategy trains an ALNetwork, got {type(model).__name__}.")
+        if cache_mb < 0:
+            raise ValueError(f"cache_mb must be >= 0, got {cache_mb}.")
         super().__init__(
             model=model,
             optimizer=None,
@@ -58,10 +86,16 @@ class ALStrategy(SupervisedTemplate):
             plugins=plugins,
             evaluator=evaluator,
             eval_every=eval_every,
+            fast_loop=fast_loop,
         )
         self.growth = growth
         self.optimizer_factory = optimizer_factory
+        self.cache_mb = cache_mb
         self.last_step: TrainStep | None = None
+        self.prepared_batches: TensorBatches | None = None  # this experience's batches
+        self.cached_depth = 0  # blocks whose outputs the batches carry (0: none cached)
+        self.batch_fields: dict[str, int] = {}  # where the prepared batches carry limit, s, t
+        self.uniform_depth: int | None = None  # the usable depth of every row, when they agree
 
     def new_columns(self) -> np.ndarray:
         """Columns released by the current experience.
@@ -89,17 +123,97 @@ class ALStrategy(SupervisedTemplate):
             )
         self.optimizer = self.optimizer_factory(params)
 
+    def make_train_dataloader(self, **kwargs):
+        self.prepared_batches, self.cached_depth = None, 0
+        super().make_train_dataloader(**kwargs)
+
     def check_model_and_optimizer(self, **kwargs) -> None:
         self.model = self.model_adaptation()
         self.make_optimizer(**kwargs)
+        self.prepare_batches()
+
+    @torch.no_grad()
+    def prepare_batches(self) -> bool:
+        """Once the network has grown: check the experience's tensors once and cache what is fixed.
+
+        With tensor batches, every row's usable depth is computed (and the
+        data checked) once per experience instead of once per batch, and, when
+        the memory bound allows, s and t at the last frozen block are cached.
+        The batches then carry ``[x, y, (limit,) (s, t,) task]``: the limit
+        only if rows differ in it. Returns whether the frozen-block cache is in use.
+        """
+        net, loader = self.model, self.dataloader
+        self.prepared_batches, self.cached_depth, self.batch_fields = None, 0, {}
+        if not isinstance(loader, TensorBatches):
+            return False
+        x, y = loader.tensors[0], loader.tensors[1]
+        net.check_input(x)
+        net.check_labels(y, len(x))
+        chunks = list(zip(torch.split(x, _CHUNK), torch.split(y, _CHUNK), strict=True))
+        limit = torch.cat([net.usable_depth(xc) for xc, _ in chunks])
+        shallowest, deepest = (int(v) for v in torch.aminmax(limit))
+        extra = {} if shallowest == deepest else {"limit": limit}
+        self.uniform_depth = deepest if shallowest == deepest else None
+        depth = net.frozen_depth()
+        row_bytes = (
+            (net.blocks[depth - 1].width + self.growth.label_dim) * x.element_size() if depth else 0
+        )
+        if (
+            0 < depth < net.depth
+            and self.cache_mb > 0
+            and len(x) * row_bytes <= self.cache_mb * 2**20  # else stream through frozen blocks
+            and shallowest > depth  # else some rows stop inside the frozen blocks
+            and not any(block.training for block in net.blocks[:depth])
+        ):
+            parts = [net.prefix(xc, yc, depth) for xc, yc in chunks]
+            extra["s"] = torch.cat([p.s for p in parts])
+            extra["t"] = torch.cat([p.t for p in parts])
+            self.cached_depth = depth
+        self.batch_fields = {name: 2 + i for i, name in enumerate(extra)}
+        self.prepared_batches = loader.extended(list(extra.values()))
+        self.dataloader = self.prepared_batches
+        return self.cached_depth > 0
 
     def forward(self):
-        if self.is_training:
-            self.last_step = self.model.local_losses(self.mb_x, self.mb_y)
-            return self.last_step.logits
-        return self.model(self.mb_x)
+        if not self.is_training:
+            return self.model(self.mb_x)
+        if self.prepared_batches is not None and self.dataloader is self.prepared_batches:
+            fields, batch = self.batch_fields, self.mbatch
+            limit = batch[fields["limit"]] if "limit" in fields else self.uniform_depth
+            start = None
+            if self.cached_depth:
+                start = Prefix(self.cached_depth, batch[fields["s"]], batch[fields["t"]])
+            step = self.model.local_losses(self.mb_x, self.mb_y, start=start, limit=limit)
+        else:
+            step = self.model.local_losses(self.mb_x, self.mb_y)
+        self.last_step = step
+        return step  # mb_output decodes its logits if a plugin reads them
+
+    @property
+    def mb_output(self):
+        """The current minibatch's output; in training, the deepest-exit logits.
+
+        Training logits are decoded from the step's exit codes when first read
+        (AL's loss does not need them). Read before the optimizer step they
+        are exactly the forward pass's; read after it (where Avalanche's
+        training metrics read them) the decoders of the trainable blocks have
+        taken that step.
+        """
+        value = self.__dict__.get("_mb_output")
+        if isinstance(value, TrainStep):
+            value = self.__dict__["_mb_output"] = value.logits
+        return value
+
+    @mb_output.setter
+    def mb_output(self, value) -> None:
+        self.__dict__["_mb_output"] = value
 
     def criterion(self):
         if self.is_training:
             return self.last_step.loss
         return self._criterion(self.mb_output, self.mb_y)
+
+    def _train_cleanup(self):
+        super()._train_cleanup()
+        self.prepared_batches = None  # release the experience's tensors and cache
+        self.last_step = None

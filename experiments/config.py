@@ -10,6 +10,7 @@ falls back to the default shown in the dataclasses below::
     stream: {...}            # StreamConfig
     model: {...}             # ModelConfig (shared by AL and the baselines)
     training: {...}          # TrainingConfig (the same budget for every strategy)
+    adaptive: {...}          # AdaptiveConfig (AL early exits, calibrated on validation)
     strategies:              # names, or mappings with a name and hyper-parameters
       - al
       - {name: replay, mem_size: 200}
@@ -55,6 +56,19 @@ class TrainingConfig:
     optimizer: str = "adam"  # adam | adamw | sgd
     lr: float = 0.003
     weight_decay: float = 0.0
+    loop: str = "fast"  # fast (tensor batches, lean callbacks) | avalanche (as shipped)
+
+
+@dataclass
+class AdaptiveConfig:
+    confidence: str = "max_prob"  # max_prob | entropy
+    rule: str = "accuracy"  # accuracy: least compute within epsilon | budget: best accuracy
+    epsilon: float = 0.005  # accuracy rule: allowed drop below the full path (validation)
+    z: float = 1.645  # accuracy rule: standard errors of margin on that drop (0: none)
+    budget: float = 0.5  # budget rule: mean FLOPs per sample, as a fraction of the full path
+    thresholds: list[float] | None = None  # None: alcl.calibration.DEFAULT_THRESHOLDS
+    latency_batch_size: int = 256
+    latency_repeats: int = 3  # 0 skips wall-clock timing
 
 
 @dataclass
@@ -77,6 +91,7 @@ class ExperimentConfig:
     stream: StreamConfig = field(default_factory=StreamConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    adaptive: AdaptiveConfig = field(default_factory=AdaptiveConfig)
     strategies: list[StrategyConfig] = field(
         default_factory=lambda: [
             StrategyConfig(n) for n in ("al", "naive", "replay", "cumulative", "joint")
@@ -171,7 +186,12 @@ def _strategy(entry: Any, index: int) -> StrategyConfig:
 def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
     """Check a plain mapping against the schema and build an :class:`ExperimentConfig`."""
     data = dict(data or {})
-    sections = {"stream": StreamConfig, "model": ModelConfig, "training": TrainingConfig}
+    sections = {
+        "stream": StreamConfig,
+        "model": ModelConfig,
+        "training": TrainingConfig,
+        "adaptive": AdaptiveConfig,
+    }
     parts = {key: _section(cls, data.pop(key, None), key) for key, cls in sections.items()}
     strategies = data.pop("strategies", None)
     if strategies is not None:
@@ -219,9 +239,34 @@ def _check_values(cfg: ExperimentConfig) -> None:
         cfg.training.optimizer in ("adam", "adamw", "sgd"),
         f"training.optimizer must be adam, adamw or sgd, got {cfg.training.optimizer!r}.",
     )
+    need(
+        cfg.training.loop in ("fast", "avalanche"),
+        f"training.loop must be fast or avalanche, got {cfg.training.loop!r}.",
+    )
+    _check_adaptive(cfg.adaptive, need)
     keys = [s.key for s in cfg.strategies]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")
+
+
+def _check_adaptive(a: AdaptiveConfig, need) -> None:
+    need(
+        a.confidence in ("max_prob", "entropy"),
+        f"adaptive.confidence must be max_prob or entropy, got {a.confidence!r}.",
+    )
+    need(
+        a.rule in ("accuracy", "budget"),
+        f"adaptive.rule must be accuracy or budget, got {a.rule!r}.",
+    )
+    need(a.epsilon >= 0, f"adaptive.epsilon must be >= 0, got {a.epsilon}.")
+    need(a.z >= 0, f"adaptive.z must be >= 0, got {a.z}.")
+    need(0 < a.budget <= 1, f"adaptive.budget must lie in (0, 1], got {a.budget}.")
+    need(
+        a.thresholds is None or (len(a.thresholds) > 0 and all(0 <= t <= 1 for t in a.thresholds)),
+        f"adaptive.thresholds must be a non-empty list of numbers in [0, 1], got {a.thresholds}.",
+    )
+    need(a.latency_batch_size >= 1, "adaptive.latency_batch_size must be >= 1.")
+    need(a.latency_repeats >= 0, "adaptive.latency_repeats must be >= 0 (0 skips timing).")
 
 
 def load_config(path: str | Path | None = None) -> ExperimentConfig:

@@ -82,6 +82,7 @@ def settings_for(cfg: ExperimentConfig, stream, device: str):
         lr=cfg.training.lr,
         weight_decay=cfg.training.weight_decay,
         device=device,
+        loop=cfg.training.loop,
     )
 
 
@@ -130,6 +131,7 @@ def run_one(
     import torch
     from avalanche.training.plugins import EvaluationPlugin
 
+    from alcl.calibration import AdaptiveSettings
     from alcl.evaluation import ExperienceAccuracy
     from alcl.protocol import run_protocol
     from alcl.registry import build_strategy
@@ -147,7 +149,16 @@ def run_one(
             plugins=[accuracy],
         )
     with quiet_avalanche():
-        record = run_protocol(strategy, stream, accuracy, spec.trains_once, on_experience)
+        adaptive = dataclasses.asdict(cfg.adaptive)
+        adaptive["thresholds"] = tuple(adaptive["thresholds"] or ()) or None
+        record = run_protocol(
+            strategy,
+            stream,
+            accuracy,
+            spec.trains_once,
+            on_experience,
+            adaptive=AdaptiveSettings(**adaptive),
+        )
     return {
         "strategy": entry.key,
         "kind": entry.name,

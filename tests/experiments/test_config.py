@@ -55,6 +55,13 @@ def test_round_trip_through_yaml():
         ({"stream": {"valid_fraction": 1.0}}, r"stream\.valid_fraction must lie strictly"),
         ({"stream": {"per_experience": [2, 0]}}, r"stream\.per_experience must list positive"),
         ({"stream": {"standardize": "yes"}}, r"stream\.standardize must be bool \| None"),
+        ({"training": {"loop": "turbo"}}, r"training\.loop must be fast or avalanche"),
+        ({"adaptive": {"rule": "fastest"}}, r"adaptive\.rule must be accuracy or budget"),
+        ({"adaptive": {"confidence": "sigmoid"}}, r"adaptive\.confidence"),
+        ({"adaptive": {"budget": 1.5}}, r"adaptive\.budget must lie in \(0, 1\]"),
+        ({"adaptive": {"thresholds": [0.5, 2]}}, r"adaptive\.thresholds"),
+        ({"adaptive": {"latency_repeats": -1}}, r"adaptive\.latency_repeats"),
+        ({"strategies": [{"name": "al", "cache_mb": "lots"}]}, r"cache_mb must be float"),
     ],
 )
 def test_bad_configs_are_rejected_with_the_key_named(data, message):

@@ -20,6 +20,7 @@ TINY = {
     "stream": {"dataset": "wine", "n_experiences": 2},
     "model": {"widths": [16, 16], "label_dim": 8},
     "training": {"epochs": 2, "batch_size": 32},
+    "adaptive": {"latency_repeats": 1, "latency_batch_size": 16},
     "strategies": ["al", "naive", {"name": "replay", "mem_size": 20}, "cumulative", "joint"],
 }
 
@@ -51,13 +52,25 @@ def test_run_writes_config_metrics_summary_and_figures(tiny_run, capsys):
         assert float(row["train_seconds"]) > 0
     joint = rows[-1]
     assert joint["forgetting"] == "" and joint["bwt"] == ""
-    for name in ("accuracy", "forgetting", "al_exits"):
+    for name in ("accuracy", "forgetting", "al_exits", "adaptive", "exit_depths"):
         for ext in ("png", "pdf"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 1000
     al = json.loads((out / "metrics" / "al__seed0.json").read_text())
     assert len(al["accuracy_matrix"]) == 2 and len(al["accuracy_matrix"][0]) == 2
     assert [len(e) for e in al["al"]["exit_accuracy"]] == [1, 2]
     assert al["accuracy_matrix"][1][0] == al["accuracy_matrix"][0][0]  # frozen: no forgetting
+    compute, adaptive = al["al"]["compute"], al["al"]["adaptive"]
+    flops = compute["flops_per_sample"]
+    assert len(flops["shortcut"]) == 2 and flops["shortcut"][0] < flops["shortcut"][1]
+    assert len(compute["parameters_per_block"]) == 2
+    assert len(compute["latency"]["shortcut_seconds_per_batch"]) == 2
+    n_test = sum(adaptive["test"]["exit_counts"][0])
+    # the full path on every test sample with every column is the deepest exit
+    assert adaptive["test"]["full_path"]["accuracy"] == pytest.approx(
+        al["al"]["exit_accuracy"][-1][-1]
+    )
+    assert sum(adaptive["test_at_threshold"]["exit_counts"]) == n_test
+    assert adaptive["rule"] == "accuracy" and len(adaptive["valid"]["thresholds"]) >= 10
     assert not list(out.rglob("*.tmp*"))
 
 

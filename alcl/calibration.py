@@ -1,0 +1,304 @@
+"""Choosing the adaptive-inference threshold on validation data, never on test data.
+
+:func:`threshold_curve` runs adaptive inference at every candidate threshold
+and records accuracy, mean FLOPs per sample, mean exit depth, the exit-depth
+histogram and (optionally) wall-clock seconds per sample. Two rules pick a
+threshold from a validation curve:
+
+- ``accuracy``: the smallest mean compute whose accuracy stays within
+  ``epsilon`` of the full path's. The drop is measured on the same samples
+  as the full path (paired), and by default must stay within ``epsilon``
+  even after adding ``z`` = 1.645 standard errors (one-sided 95 %): the
+  threshold sits at the edge of the tolerance by construction, so without
+  a margin validation noise alone would push the test drop past it about
+  half of the time, and on a small validation set the rule rightly
+  becomes cautious;
+- ``budget``: the best accuracy whose mean FLOPs per sample stay within a budget.
+
+The full path itself is always a candidate (threshold ``inf``), so the
+accuracy rule always finds an answer. :func:`calibrate` stores the choice in
+the network (:meth:`ALNetwork.set_exit_rule`), so it travels with ``state_dict``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from alcl import inference
+from alcl.compute import seconds_per_sample
+from alcl.network import ALNetwork
+
+DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999)
+RULES = ("accuracy", "budget")
+
+
+@dataclass
+class Point:
+    """Adaptive inference at one threshold (``inf`` = the full path) on one data set."""
+
+    threshold: float
+    accuracy: float
+    mean_flops: float
+    mean_depth: float
+    exit_counts: list[int]  # samples leaving at depth 1..L
+    gained: int = 0  # samples right here and wrong on the full path
+    lost: int = 0  # samples wrong here and right on the full path
+    seconds_per_sample: float | None = None
+
+    def drop_bound(self, n: int, z: float) -> float:
+        """Accuracy drop below the full path plus ``z`` standard errors of the paired drop."""
+        drop = (self.lost - self.gained) / n
+        var = (self.lost + self.gained) / n - drop**2
+        return drop + z * math.sqrt(max(var, 0.0) / n)
+
+
+@dataclass
+class Curve:
+    """Points at every candidate threshold, plus the full path, on one data set."""
+
+    confidence: str
+    n_samples: int
+    points: list[Point]
+    full_path: Point
+    batch_size: int = 0
+
+    def candidates(self) -> list[Point]:
+        return [*self.points, self.full_path]
+
+    def at(self, threshold: float) -> Point:
+        for point in self.candidates():
+            if point.threshold == threshold:
+                return point
+        raise KeyError(f"no point at threshold {threshold}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for the results files (the full path's threshold, inf, becomes null)."""
+        return {
+            "confidence": self.confidence,
+            "n_samples": self.n_samples,
+            "batch_size": self.batch_size,
+            "thresholds": [p.threshold for p in self.points],
+            "accuracy": [p.accuracy for p in self.points],
+            "mean_flops": [p.mean_flops for p in self.points],
+            "mean_depth": [p.mean_depth for p in self.points],
+            "exit_counts": [p.exit_counts for p in self.points],
+            "gained": [p.gained for p in self.points],
+            "lost": [p.lost for p in self.points],
+            "seconds_per_sample": [p.seconds_per_sample for p in self.points],
+            "full_path": asdict(self.full_path) | {"threshold": None},
+        }
+
+
+def _point(
+    net: ALNetwork,
+    batches: list[tuple[Tensor, Tensor, Tensor | None]],
+    threshold: float,
+    kind: str,
+    repeats: int,
+) -> Point:
+    """One point; ``batches`` holds (x, y, full path correct) per batch."""
+    correct, gained, lost, flops, depth, n = 0, 0, 0, 0, 0, 0
+    counts = torch.zeros(net.depth, dtype=torch.long)
+    for xb, yb, full_right in batches:
+        pred = inference.adaptive(net, xb, threshold, kind)
+        right = pred.labels == yb
+        correct += int(right.sum())
+        if full_right is not None:
+            gained += int((right & ~full_right).sum())
+            lost += int((~right & full_right).sum())
+        flops += int(pred.flops.sum())
+        depth += int(pred.exit_depth.sum())
+        counts += torch.bincount(pred.exit_depth - 1, minlength=net.depth).cpu()
+        n += len(yb)
+    seconds = None
+    if repeats > 0:
+        x = torch.cat([b[0] for b in batches])
+        seconds = seconds_per_sample(
+            lambda xb: inference.adaptive(net, xb, threshold, kind), x, len(batches[0][0]), repeats
+        )
+    return Point(
+        threshold, correct / n, flops / n, depth / n, counts.tolist(), gained, lost, seconds
+    )
+
+
+@torch.no_grad()
+def threshold_curve(
+    net: ALNetwork,
+    x: Tensor,
+    y: Tensor,
+    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
+    confidence: str = "max_prob",
+    batch_size: int = 1024,
+    latency_repeats: int = 0,
+) -> Curve:
+    """Adaptive inference on ``(x, y)`` at every threshold and on the full path.
+
+    ``latency_repeats`` > 0 also times each point (median of that many runs
+    over all of ``x`` in batches of ``batch_size``).
+    """
+    if confidence not in inference.CONFIDENCES:
+        raise ValueError(
+            f"unknown confidence {confidence!r}; choose one of {list(inference.CONFIDENCES)}."
+        )
+    if len(y) == 0:
+        raise ValueError("cannot calibrate on an empty set; the validation split has no samples.")
+    bad = [t for t in thresholds if not 0.0 <= t <= 1.0]
+    if bad or not thresholds:
+        raise ValueError(f"thresholds must be a non-empty list in [0, 1], got {list(thresholds)}.")
+    was_training = net.training
+    net.eval()
+    try:
+        batches = [
+            (xb, yb, None)
+            for xb, yb in zip(torch.split(x, batch_size), torch.split(y, batch_size), strict=True)
+        ]
+        full = _point(net, batches, math.inf, confidence, latency_repeats)
+        batches = [(xb, yb, inference.full_path(net, xb).labels == yb) for xb, yb, _ in batches]
+        points = [
+            _point(net, batches, float(t), confidence, latency_repeats) for t in sorted(thresholds)
+        ]
+    finally:
+        net.train(was_training)
+    return Curve(confidence, len(y), points, full, batch_size)
+
+
+def choose_threshold(
+    curve: Curve,
+    rule: str = "accuracy",
+    epsilon: float = 0.005,
+    max_flops: float | None = None,
+    z: float = 1.645,
+) -> Point:
+    """The point of a (validation) curve that ``rule`` picks.
+
+    ``accuracy``: the least mean FLOPs whose paired accuracy drop below the
+    full path, plus ``z`` standard errors, is at most ``epsilon`` (ties go to
+    the more accurate). ``budget``: the most accurate point with mean FLOPs
+    <= ``max_flops`` (ties go to the cheaper); if no point fits, the
+    cheapest one, and the caller should report the budget as missed.
+    """
+    candidates = curve.candidates()
+    if rule == "accuracy":
+        if epsilon < 0 or z < 0:
+            raise ValueError(f"epsilon and z must be >= 0, got {epsilon} and {z}.")
+        fits = [p for p in candidates if p.drop_bound(curve.n_samples, z) <= epsilon + 1e-12]
+        return min(fits, key=lambda p: (p.mean_flops, -p.accuracy))
+    if rule == "budget":
+        if max_flops is None or max_flops <= 0:
+            raise ValueError("the budget rule needs max_flops > 0 (mean FLOPs per sample).")
+        fits = [p for p in candidates if p.mean_flops <= max_flops]
+        if not fits:
+            return min(candidates, key=lambda p: (p.mean_flops, -p.accuracy))
+        return max(fits, key=lambda p: (p.accuracy, -p.mean_flops))
+    raise ValueError(f"unknown calibration rule {rule!r}; choose one of {list(RULES)}.")
+
+
+def calibrate(
+    net: ALNetwork,
+    x_valid: Tensor,
+    y_valid: Tensor,
+    rule: str = "accuracy",
+    epsilon: float = 0.005,
+    budget: float | None = None,
+    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
+    confidence: str = "max_prob",
+    batch_size: int = 1024,
+    z: float = 1.645,
+) -> tuple[Point, Curve]:
+    """Pick a threshold on validation data and store it in ``net``.
+
+    ``budget`` is the mean FLOPs per sample allowed, as a fraction of the
+    full path's (budget rule only). Returns the chosen point and the curve.
+    """
+    curve = threshold_curve(net, x_valid, y_valid, thresholds, confidence, batch_size)
+    max_flops = None if budget is None else budget * curve.full_path.mean_flops
+    chosen = choose_threshold(curve, rule, epsilon, max_flops, z)
+    net.set_exit_rule(chosen.threshold, confidence)
+    return chosen, curve
+
+
+@dataclass(frozen=True)
+class AdaptiveSettings:
+    """How a run calibrates and measures adaptive inference (the config's ``adaptive`` section)."""
+
+    confidence: str = "max_prob"
+    rule: str = "accuracy"
+    epsilon: float = 0.005
+    z: float = 1.645
+    budget: float = 0.5
+    thresholds: tuple[float, ...] | None = None  # None: DEFAULT_THRESHOLDS
+    latency_batch_size: int = 256
+    latency_repeats: int = 3
+
+
+def adaptive_report(
+    net: ALNetwork,
+    valid: tuple[Tensor, Tensor],
+    test: tuple[Tensor, Tensor],
+    settings: AdaptiveSettings | None = None,
+) -> dict[str, Any]:
+    """Calibrate on ``valid``, store the rule in ``net``, and measure every threshold on ``test``.
+
+    Both sets should show every column the network reads (the current-feature
+    view). Test accuracy is reported for the threshold chosen on validation;
+    the test curve is recorded for the figures, never used to choose.
+    """
+    settings = settings or AdaptiveSettings()
+    thresholds = tuple(settings.thresholds or DEFAULT_THRESHOLDS)
+    budget = settings.budget if settings.rule == "budget" else None
+    chosen, valid_curve = calibrate(
+        net,
+        *valid,
+        rule=settings.rule,
+        epsilon=settings.epsilon,
+        budget=budget,
+        thresholds=thresholds,
+        confidence=settings.confidence,
+        z=settings.z,
+    )
+    test_curve = threshold_curve(
+        net,
+        *test,
+        thresholds,
+        settings.confidence,
+        settings.latency_batch_size,
+        settings.latency_repeats,
+    )
+    at_test = test_curve.at(chosen.threshold)
+    full = test_curve.full_path
+    finite = math.isfinite(chosen.threshold)
+    return {
+        "confidence": settings.confidence,
+        "rule": settings.rule,
+        "epsilon": settings.epsilon if settings.rule == "accuracy" else None,
+        "z": settings.z if settings.rule == "accuracy" else None,
+        "budget": budget,
+        "budget_met": None
+        if budget is None
+        else chosen.mean_flops <= budget * valid_curve.full_path.mean_flops,
+        "threshold": chosen.threshold if finite else None,
+        "chose_full_path": not finite,
+        "valid": valid_curve.as_dict(),
+        "test": test_curve.as_dict(),
+        "test_at_threshold": asdict(at_test) | {"threshold": chosen.threshold if finite else None},
+        "test_summary": {
+            "accuracy": at_test.accuracy,
+            "full_path_accuracy": full.accuracy,
+            "accuracy_drop": full.accuracy - at_test.accuracy,
+            "mean_flops": at_test.mean_flops,
+            "full_path_flops": full.mean_flops,
+            "flops_ratio": full.mean_flops / at_test.mean_flops,
+            "seconds_per_sample": at_test.seconds_per_sample,
+            "full_path_seconds_per_sample": full.seconds_per_sample,
+            "speedup": (
+                full.seconds_per_sample / at_test.seconds_per_sample
+                if full.seconds_per_sample and at_test.seconds_per_sample
+                else None
+            ),
+        },
+    }

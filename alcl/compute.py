@@ -1,0 +1,187 @@
+"""Compute accounting for AL networks: FLOPs per exit, parameters per block, wall-clock latency.
+
+FLOPs are counted by PyTorch's own :class:`torch.utils.flop_counter.FlopCounterMode`
+on the very functions inference runs (:meth:`ALBlock.encode`, the bridge and
+:func:`alcl.inference.decode`). It counts matrix products and convolutions
+(2 FLOPs per multiply-add); element-wise work (activations, softmax) is not
+counted. Per exit depth k (1-based):
+
+- ``encode[k]``: block k's encoder f_k;
+- ``decode[k]``: block k's bridge b_k, then h_k, ..., h_1 (one exit's logits);
+- ``shortcut[k]`` = encode[1..k] + decode[k]: the shortcut, and the full path
+  for a sample whose deepest exit is k;
+- ``adaptive_exit[k]`` = encode[1..k] + decode[1..k]: a sample that leaves
+  adaptive inference at depth k, having paid one confidence decode per depth.
+
+Latency is wall-clock time (``time.perf_counter``), after warm-up, as the
+median of several repeats, synchronising CUDA before reading the clock.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.utils.flop_counter import FlopCounterMode
+
+from alcl import inference
+from alcl.network import ALNetwork
+
+
+@dataclass(frozen=True)
+class ExitCosts:
+    """FLOPs per sample of each part of an AL network's inference (lists indexed by depth - 1)."""
+
+    encode: tuple[int, ...]
+    decode: tuple[int, ...]
+
+    @cached_property
+    def shortcut(self) -> list[int]:
+        return [sum(self.encode[: k + 1]) + self.decode[k] for k in range(len(self.encode))]
+
+    @cached_property
+    def adaptive_exit(self) -> list[int]:
+        return [
+            sum(self.encode[: k + 1]) + sum(self.decode[: k + 1]) for k in range(len(self.encode))
+        ]
+
+    @cached_property
+    def shortcut_tensor(self) -> Tensor:
+        return torch.tensor(self.shortcut, dtype=torch.long)
+
+    @cached_property
+    def adaptive_exit_tensor(self) -> Tensor:
+        return torch.tensor(self.adaptive_exit, dtype=torch.long)
+
+    def as_dict(self) -> dict[str, list[int]]:
+        return {
+            "encode": list(self.encode),
+            "decode": list(self.decode),
+            "shortcut": self.shortcut,
+            "adaptive_exit": self.adaptive_exit,
+        }
+
+
+def count_flops(fn: Callable[[], Any]) -> int:
+    """FLOPs of one call of ``fn``, as :class:`FlopCounterMode` counts them."""
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return int(counter.get_total_flops())
+
+
+_PROBE_ROWS = 2  # batch-norm-style layers refuse a batch of one
+
+
+@torch.no_grad()
+def _measure_exit_costs(net: ALNetwork) -> ExitCosts:
+    device = net.exit_threshold.device
+    dtype = next(net.parameters()).dtype
+    x = torch.zeros(_PROBE_ROWS, net.n_features, device=device, dtype=dtype)
+    encode, decode, s = [], [], None
+    for k, block in enumerate(net.blocks, start=1):
+        box: dict[str, Tensor] = {}
+
+        def run_encoder(block=block, s_prev=s, box=box) -> None:
+            box["s"] = block.encode(s_prev, x)
+
+        encode.append(count_flops(run_encoder) // _PROBE_ROWS)
+        s = box["s"]
+        decode.append(
+            count_flops(lambda k=k, block=block, s=s: inference.decode(net, block.b(s), k))
+            // _PROBE_ROWS
+        )
+    return ExitCosts(tuple(encode), tuple(decode))
+
+
+def exit_costs(net: ALNetwork) -> ExitCosts:
+    """FLOPs per sample of every exit of ``net``; counted once per network shape, then reused."""
+    key = tuple(id(block) for block in net.blocks)
+    cached = getattr(net, "_exit_costs", None)
+    if cached is None or cached[0] != key:
+        cached = (key, _measure_exit_costs(net))
+        object.__setattr__(net, "_exit_costs", cached)  # plain attribute, not a submodule
+    return cached[1]
+
+
+def parameters_per_block(net: ALNetwork) -> list[int]:
+    """Number of parameters of each block (f, b, g and h together)."""
+    return [sum(p.numel() for p in block.parameters()) for block in net.blocks]
+
+
+def wall_time(
+    fn: Callable[[], Any], device: torch.device | str, repeats: int = 5, warmup: int = 2
+) -> float:
+    """Median wall-clock seconds of one call of ``fn``, after ``warmup`` calls."""
+    cuda = torch.device(device).type == "cuda"
+    times = []
+    for i in range(warmup + repeats):
+        if cuda:
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        fn()
+        if cuda:
+            torch.cuda.synchronize(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def seconds_per_sample(
+    fn: Callable[[Tensor], Any], x: Tensor, batch_size: int, repeats: int = 5, warmup: int = 1
+) -> float:
+    """Wall-clock seconds per sample when ``fn`` runs over ``x`` in batches of ``batch_size``."""
+    batches = list(torch.split(x, batch_size))
+
+    def run_all() -> None:
+        for batch in batches:
+            fn(batch)
+
+    return wall_time(run_all, x.device, repeats, warmup) / max(len(x), 1)
+
+
+@torch.no_grad()
+def exit_latency(
+    net: ALNetwork, x: Tensor, batch_size: int, repeats: int = 5, warmup: int = 2
+) -> dict[str, Any]:
+    """Latency of one batch of ``batch_size`` rows of ``x`` through each shortcut, and throughput."""
+    batch = x[:batch_size]
+    seconds = [
+        wall_time(lambda k=k: inference.shortcut(net, batch, k), x.device, repeats, warmup)
+        for k in range(1, net.depth + 1)
+    ]
+    return {
+        "batch_size": len(batch),
+        "repeats": repeats,
+        "device": str(x.device),
+        "shortcut_seconds_per_batch": seconds,
+        "shortcut_samples_per_second": [len(batch) / t for t in seconds],
+    }
+
+
+def compute_report(
+    net: ALNetwork, x: Tensor, batch_size: int = 256, repeats: int = 5
+) -> dict[str, Any]:
+    """Everything the results files record about an AL network's cost.
+
+    ``x`` are samples with every column (for the latency probe); ``repeats``
+    of 0 skips the wall-clock measurement.
+    """
+    was_training = net.training
+    net.eval()
+    try:
+        report: dict[str, Any] = {
+            "flop_counter": "torch.utils.flop_counter.FlopCounterMode",
+            "flops_per_sample": exit_costs(net).as_dict(),
+            "parameters_per_block": parameters_per_block(net),
+        }
+        if repeats > 0:
+            report["latency"] = exit_latency(net, x, batch_size, repeats)
+    finally:
+        net.train(was_training)
+    return report

@@ -1,0 +1,160 @@
+"""Benchmark: adaptive inference against the full path on Fashion-MNIST.
+
+A 4-block AL MLP is trained (fixed settings, nothing tuned on test), its
+exit threshold is calibrated on the validation split with the accuracy rule
+of :mod:`alcl.calibration`, and then, on the test split, the chosen
+threshold is compared with the full path: accuracy, FLOPs per sample
+(FlopCounterMode), and wall-clock seconds per sample at several batch sizes,
+both paths timed interleaved over the same samples (medians of rounds).
+
+``--stream static`` (default): every pixel from the start, 4 blocks grown at
+once. ``--stream bands``: the feature-incremental stream of 4 row bands, one
+block per experience, where exit k has seen only the first k bands.
+
+    python -m experiments.benchmarks.adaptive_inference [--stream static|bands] [--epochs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+import torch
+
+from alcl import calibration, inference
+from alcl.compute import exit_costs
+from alcl.evaluation import exit_accuracies
+from alcl.registry import Settings, build_strategy
+from experiments.benchmarks.common import interleaved, markdown_table, median, setup, verdict
+from experiments.benchmarks.data import fashion_mnist_stream
+
+
+def train(args) -> tuple:
+    """Train the AL network on the chosen stream; return it and the current-feature splits."""
+    n_exp = 1 if args.stream == "static" else 4
+    stream = fashion_mnist_stream(n_exp, args.seed)
+    settings = Settings(
+        n_features=stream.n_features,
+        n_classes=stream.n_classes,
+        widths=tuple(args.widths),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+    )
+    params = {"initial_blocks": len(args.widths)} if args.stream == "static" else {}
+    torch.manual_seed(args.seed)
+    strategy = build_strategy("al", params, settings, evaluator=_silent_evaluator())
+    start = time.perf_counter()
+    for experience in stream.train_stream:
+        strategy.train(experience, eval_streams=[])
+    print(f"trained {strategy.model.depth} blocks in {time.perf_counter() - start:.1f} s")
+    last = stream.n_experiences - 1
+
+    def split(name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        parts = [stream.arrays(name, j, upto=last) for j in range(last + 1)]
+        x = np.concatenate([p[0] for p in parts])
+        return torch.as_tensor(x), torch.as_tensor(np.concatenate([p[1] for p in parts]))
+
+    return strategy.model.eval(), split("valid"), split("test")
+
+
+def _silent_evaluator():
+    from avalanche.training.plugins import EvaluationPlugin
+
+    return EvaluationPlugin(loggers=[])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stream", choices=["static", "bands"], default="static")
+    parser.add_argument("--widths", type=int, nargs="+", default=[512, 512, 512, 512])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epsilon", type=float, default=0.005)
+    parser.add_argument("--z", type=float, default=1.645)
+    parser.add_argument("--latency-batch-sizes", type=int, nargs="+", default=[1, 64, 1024])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    print(setup(args.threads))
+    net, (xv, yv), (xt, yt) = train(args)
+
+    chosen, valid_curve = calibration.calibrate(
+        net, xv, yv, rule="accuracy", epsilon=args.epsilon, z=args.z
+    )
+    test_curve = calibration.threshold_curve(net, xt, yt)
+    print(f"\nexit accuracies, test: {np.round(exit_accuracies(net, xt.numpy(), yt.numpy()), 4)}")
+    costs = exit_costs(net)
+    print(f"FLOPs per sample, shortcut k: {costs.shortcut}; adaptive exit k: {costs.adaptive_exit}")
+    rows = []
+    for v, t in zip(valid_curve.candidates(), test_curve.candidates(), strict=True):
+        mark = " <- chosen on validation" if v.threshold == chosen.threshold else ""
+        rows.append(
+            (
+                "full path" if math.isinf(v.threshold) else v.threshold,
+                v.accuracy,
+                f"{v.drop_bound(valid_curve.n_samples, args.z):+.4f}",
+                t.accuracy,
+                f"{t.mean_flops:.0f}",
+                f"{t.mean_depth:.2f}",
+                f"{t.exit_counts}{mark}",
+            )
+        )
+    header = ("threshold", "valid acc", "valid drop+z*se", "test acc", "test FLOPs/sample")
+    print(markdown_table(header + ("mean depth", "test exits per depth"), rows))
+
+    tau = chosen.threshold
+    point, full = test_curve.at(tau), test_curve.full_path
+    print(f"\nlatency on the test split (seconds per sample, median of {args.rounds} rounds)")
+    latency_rows, speedups = [], {}
+    for size in args.latency_batch_sizes:
+        x = xt[: max(size * 8, 2048)] if size < 64 else xt
+        batches = list(torch.split(x, size))
+
+        def over_batches(predict, batches=batches):
+            def run() -> None:
+                for batch in batches:
+                    predict(batch)
+
+            return run
+
+        times = interleaved(
+            {
+                "adaptive": over_batches(lambda b: inference.adaptive(net, b, tau)),
+                "full": over_batches(lambda b: inference.full_path(net, b)),
+            },
+            args.rounds + 1,
+        )
+        a = median(times["adaptive"][1:]) / len(x)  # the first round is a warm-up
+        f = median(times["full"][1:]) / len(x)
+        speedups[size] = f / a
+        latency_rows.append((size, len(x), f"{a * 1e6:.2f}", f"{f * 1e6:.2f}", f"{f / a:.2f}x"))
+    print(
+        markdown_table(
+            ("batch size", "samples", "adaptive us/sample", "full path us/sample", "speed-up"),
+            latency_rows,
+        )
+    )
+    drop = (full.accuracy - point.accuracy) * 100
+    flops_ratio = full.mean_flops / point.mean_flops
+    print(f"\nthreshold chosen on validation: {tau} (epsilon {args.epsilon}, z {args.z})")
+    print(
+        f"test accuracy {point.accuracy:.4f} vs full path {full.accuracy:.4f}: "
+        f"{drop:.2f} points lower (target <= 0.5): {verdict(drop <= 0.5)}"
+    )
+    print(
+        f"FLOPs per sample {point.mean_flops:.0f} vs {full.mean_flops:.0f}: "
+        f"{flops_ratio:.2f}x fewer (target >= 2): {verdict(flops_ratio >= 2)}"
+    )
+    for size, ratio in speedups.items():
+        print(
+            f"wall-clock at batch {size}: {ratio:.2f}x faster (target >= 2): {verdict(ratio >= 2)}"
+        )
+
+
+if __name__ == "__main__":
+    main()

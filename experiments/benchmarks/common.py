@@ -1,0 +1,60 @@
+"""Shared pieces of the speed benchmarks: thread setup, timing side by side, tables.
+
+Timing ratios are measured side by side in one process: the variants run
+interleaved, round after round, and each one's median over the rounds is
+reported, so that load from other processes falls on both sides alike.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+
+def setup(threads: int) -> str:
+    """Fix PyTorch's thread count and freeze the import-time heap out of the garbage collector.
+
+    On a shared machine, more intra-op threads than free cores make small
+    operations wait on each other, so the benchmarks default to one thread.
+    ``gc.freeze`` keeps full collections of the (large) import-time heap
+    from landing at random inside a timed region. Returns a description.
+    """
+    torch.set_num_threads(threads)
+    gc.collect()
+    gc.freeze()
+    return f"torch {torch.__version__}, {threads} thread(s), device cpu"
+
+
+def interleaved(variants: dict[str, Callable[[], Any]], rounds: int) -> dict[str, list[float]]:
+    """Wall-clock seconds of every variant, run in turn for ``rounds`` rounds."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return str(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
