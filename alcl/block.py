@@ -35,7 +35,43 @@ class BlockOutput:
         return self.associated + self.autoencoder
 
 
-class ALBlock(nn.Module):
+class GrowingBlock(nn.Module):
+    """What every block of a growing stack shares: an encoder ``f`` over
+    [previous block's output, this block's ``columns`` of the input], a width,
+    and freezing.
+
+    The AL block below adds the AL parts and local losses; the backprop
+    control ``bp-grow`` (:mod:`alcl.bp_grow`) adds a linear classifier head.
+    """
+
+    def __init__(self, f: nn.Module, columns: Sequence[int] | Tensor, width: int) -> None:
+        super().__init__()
+        self.f = f
+        self.register_buffer("columns", torch.as_tensor(columns, dtype=torch.long).flatten())
+        self.width = width
+        self.frozen = False
+
+    def encode(self, s_prev: Tensor | None, x: Tensor) -> Tensor:
+        """f: fuse the previous features with this block's columns of ``x``."""
+        side = x[:, self.columns] if self.columns.numel() else None
+        return self.f(s_prev, side)
+
+    def freeze(self) -> None:
+        """Stop training this block: no gradients, and eval mode from now on."""
+        self.frozen = True
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> GrowingBlock:
+        # A frozen block stays in eval mode so that dropout or batch-norm
+        # statistics cannot change it while its successors train.
+        return super().train(mode and not self.frozen)
+
+    def extra_repr(self) -> str:
+        return f"columns={self.columns.numel()}, width={self.width}, frozen={self.frozen}"
+
+
+class ALBlock(GrowingBlock):
     """One AL block. ``columns`` are the raw input columns this block reads (may be empty)."""
 
     def __init__(
@@ -48,17 +84,9 @@ class ALBlock(nn.Module):
         first: bool,
         width: int,
     ) -> None:
-        super().__init__()
-        self.f, self.b, self.g, self.h = f, b, g, h
-        self.register_buffer("columns", torch.as_tensor(columns, dtype=torch.long).flatten())
+        super().__init__(f, columns, width)
+        self.b, self.g, self.h = b, g, h
         self.first = first
-        self.width = width
-        self.frozen = False
-
-    def encode(self, s_prev: Tensor | None, x: Tensor) -> Tensor:
-        """f: fuse the previous features with this block's columns of ``x``."""
-        side = x[:, self.columns] if self.columns.numel() else None
-        return self.f(s_prev, side)
 
     def local(self, s_prev: Tensor | None, t_prev: Tensor, x: Tensor, y: Tensor) -> BlockOutput:
         """Forward with the local losses; inputs are detached so gradients stay in this block."""
@@ -73,20 +101,6 @@ class ALBlock(nn.Module):
         else:
             autoencoder = F.mse_loss(decoded, t_in)
         return BlockOutput(s, t, associated, autoencoder)
-
-    def freeze(self) -> None:
-        """Stop training this block: no gradients, and eval mode from now on."""
-        self.frozen = True
-        self.requires_grad_(False)
-        self.eval()
-
-    def train(self, mode: bool = True) -> ALBlock:
-        # A frozen block stays in eval mode so that dropout or batch-norm
-        # statistics cannot change it while its successors train.
-        return super().train(mode and not self.frozen)
-
-    def extra_repr(self) -> str:
-        return f"columns={self.columns.numel()}, width={self.width}, frozen={self.frozen}"
 
 
 # Label codes live in (-1, 1). Tanh codes trained faster and more robustly

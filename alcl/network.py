@@ -3,6 +3,11 @@
 The network computes; it does not decide when to grow (that is
 :mod:`alcl.growth`) nor how to predict beyond its default full path (that is
 :mod:`alcl.inference`).
+
+:class:`BlockStack` is what every growing stack shares, AL or not: the list of
+blocks, freezing, and the column routing (how deep a sample can go given the
+columns it has). The backprop control ``bp-grow`` (:mod:`alcl.bp_grow`) is
+another :class:`BlockStack`, grown by the same :class:`alcl.growth.GrowthRule`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from alcl import inference
-from alcl.block import ALBlock
+from alcl.block import ALBlock, GrowingBlock, make_block
 
 
 @dataclass
@@ -26,8 +31,8 @@ class TrainStep:
     per_block: list[tuple[Tensor, Tensor]]  # (associated, autoencoder), detached
 
 
-class ALNetwork(nn.Module):
-    """A stack of :class:`ALBlock` over inputs with ``n_features`` columns (NaN = absent)."""
+class BlockStack(nn.Module):
+    """A stack of :class:`GrowingBlock` over inputs with ``n_features`` columns (NaN = absent)."""
 
     def __init__(self, n_features: int, n_classes: int) -> None:
         super().__init__()
@@ -43,7 +48,19 @@ class ALNetwork(nn.Module):
     def depth(self) -> int:
         return len(self.blocks)
 
-    def append(self, block: ALBlock) -> None:
+    def make_block(
+        self,
+        f: nn.Module,
+        pool: nn.Module,
+        width: int,
+        columns: Tensor,
+        label_dim: int,
+        first: bool,
+    ) -> GrowingBlock:
+        """Wrap a backbone's encoder ``f`` into this stack's kind of block (for the growth rule)."""
+        raise NotImplementedError
+
+    def append(self, block: GrowingBlock) -> None:
         self.blocks.append(block)
 
     def freeze(self) -> None:
@@ -62,6 +79,14 @@ class ALNetwork(nn.Module):
         if self.depth == 0:
             raise RuntimeError("the network has no blocks yet; train it on an experience first.")
 
+    def check_labels(self, x: Tensor, y: Tensor) -> None:
+        if y.dtype != torch.long or y.dim() != 1 or y.shape[0] != x.shape[0]:
+            raise ValueError("y must be a 1-D long tensor with one label per row of x.")
+        if len(y) and (y.min() < 0 or y.max() >= self.n_classes):
+            raise ValueError(
+                f"labels must lie in [0, {self.n_classes - 1}], got {int(y.min())}..{int(y.max())}."
+            )
+
     def usable_depth(self, x: Tensor) -> Tensor:
         """Per sample, how many leading blocks have all their columns present."""
         self.check_input(x)
@@ -74,6 +99,21 @@ class ALNetwork(nn.Module):
             depth += ok
         return depth
 
+
+class ALNetwork(BlockStack):
+    """A stack of :class:`ALBlock` trained by local losses, one exit per block."""
+
+    def make_block(
+        self,
+        f: nn.Module,
+        pool: nn.Module,
+        width: int,
+        columns: Tensor,
+        label_dim: int,
+        first: bool,
+    ) -> ALBlock:
+        return make_block(f, pool, width, columns, self.n_classes, label_dim, first)
+
     def local_losses(self, x: Tensor, y: Tensor) -> TrainStep:
         """Sum of the local losses of all unfrozen blocks, for one backward pass.
 
@@ -82,12 +122,7 @@ class ALNetwork(nn.Module):
         deepest-exit logits (computed without gradient, for metrics).
         """
         self.check_input(x)
-        if y.dtype != torch.long or y.dim() != 1 or y.shape[0] != x.shape[0]:
-            raise ValueError("y must be a 1-D long tensor with one label per row of x.")
-        if len(y) and (y.min() < 0 or y.max() >= self.n_classes):
-            raise ValueError(
-                f"labels must lie in [0, {self.n_classes - 1}], got {int(y.min())}..{int(y.max())}."
-            )
+        self.check_labels(x, y)
         limit = self.usable_depth(x)
         total = x.new_zeros(())
         per_block: list[tuple[Tensor, Tensor]] = []

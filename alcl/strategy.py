@@ -24,17 +24,23 @@ from avalanche.training.templates import SupervisedTemplate
 from torch import nn
 
 from alcl.growth import GrowthRule
-from alcl.network import ALNetwork, TrainStep
+from alcl.network import ALNetwork, BlockStack, TrainStep
 from alcl.optim import OptimizerFactory
 
 
 class ALStrategy(SupervisedTemplate):
-    """Train an :class:`ALNetwork` on a stream, growing it at every experience."""
+    """Train an :class:`ALNetwork` on a stream, growing it at every experience.
+
+    Subclasses train another kind of growing stack by setting ``network_type``
+    and overriding :meth:`training_step` (the ``bp-grow`` control does).
+    """
+
+    network_type: type[BlockStack] = ALNetwork
 
     def __init__(
         self,
         *,
-        model: ALNetwork,
+        model: BlockStack,
         growth: GrowthRule,
         optimizer_factory: OptimizerFactory,
         train_mb_size: int = 32,
@@ -45,8 +51,11 @@ class ALStrategy(SupervisedTemplate):
         evaluator: EvaluationPlugin | None = default_evaluator,
         eval_every: int = -1,
     ) -> None:
-        if not isinstance(model, ALNetwork):
-            raise TypeError(f"ALStrategy trains an ALNetwork, got {type(model).__name__}.")
+        if not isinstance(model, self.network_type):
+            raise TypeError(
+                f"{type(self).__name__} trains a {self.network_type.__name__}, "
+                f"got {type(model).__name__}."
+            )
         super().__init__(
             model=model,
             optimizer=None,
@@ -93,9 +102,13 @@ class ALStrategy(SupervisedTemplate):
         self.model = self.model_adaptation()
         self.make_optimizer(**kwargs)
 
+    def training_step(self) -> TrainStep:
+        """The loss of one training minibatch: for AL, the sum of the local losses."""
+        return self.model.local_losses(self.mb_x, self.mb_y)
+
     def forward(self):
         if self.is_training:
-            self.last_step = self.model.local_losses(self.mb_x, self.mb_y)
+            self.last_step = self.training_step()
             return self.last_step.logits
         return self.model(self.mb_x)
 
