@@ -6,6 +6,7 @@ falls back to the default shown in the dataclasses below::
     name: default            # a label for the run
     seeds: [0]               # one run per strategy and seed
     device: auto             # cpu | cuda | auto
+    threads: 0               # PyTorch CPU threads (0: PyTorch's default)
     output: results/default  # the results folder
     stream: {...}            # StreamConfig
     model: {...}             # ModelConfig (shared by AL and the baselines)
@@ -29,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from alcl.registry import STRATEGIES
+from alcl.registry import ABSENT_MODES, STRATEGIES
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -57,6 +58,7 @@ class ModelConfig:
     label_dim: int = 32
     layers_per_block: int = 1
     dropout: float = 0.0
+    absent: str = "zero"  # zero | zero+mask | mean: how fixed-width baselines see absent columns
 
 
 @dataclass
@@ -85,6 +87,7 @@ class ExperimentConfig:
     name: str = "default"
     seeds: list[int] = field(default_factory=lambda: [0])
     device: str = "auto"
+    threads: int = 0
     output: str = ""
     stream: StreamConfig = field(default_factory=StreamConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -201,6 +204,7 @@ class _TopLevel:
     name: str = "default"
     seeds: list[int] = field(default_factory=lambda: [0])
     device: str = "auto"
+    threads: int = 0
     output: str = ""
 
 
@@ -214,6 +218,7 @@ def _check_values(cfg: ExperimentConfig) -> None:
         cfg.device in ("cpu", "cuda", "auto") or cfg.device.startswith("cuda:"),
         f"device must be cpu, cuda, cuda:N or auto, got {cfg.device!r}.",
     )
+    need(cfg.threads >= 0, f"threads must be >= 0 (0: PyTorch's default), got {cfg.threads}.")
     need(cfg.stream.n_experiences >= 1, "stream.n_experiences must be >= 1.")
     need(
         len(cfg.model.widths) > 0 and min(cfg.model.widths) > 0,
@@ -231,6 +236,26 @@ def _check_values(cfg: ExperimentConfig) -> None:
         cfg.training.optimizer in ("adam", "adamw", "sgd"),
         f"training.optimizer must be adam, adamw or sgd, got {cfg.training.optimizer!r}.",
     )
+    need(
+        cfg.model.absent in ABSENT_MODES,
+        f"model.absent must be one of {list(ABSENT_MODES)}, got {cfg.model.absent!r}.",
+    )
+    for i, entry in enumerate(cfg.strategies):
+        absent = entry.params.get("absent", "")
+        need(
+            absent in ("", *ABSENT_MODES),
+            f"strategies[{i}].absent must be one of {list(ABSENT_MODES)}, got {absent!r}.",
+        )
+        if entry.name == "pnn":
+            need(
+                len(set(cfg.model.widths)) == 1,
+                f"strategies[{i}]: pnn columns have one width per layer, so model.widths must "
+                f"be equal, got {cfg.model.widths}.",
+            )
+            need(
+                entry.params.get("adapter", "mlp") in ("mlp", "linear"),
+                f"strategies[{i}].adapter must be 'mlp' or 'linear'.",
+            )
     keys = [s.key for s in cfg.strategies]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")

@@ -56,6 +56,7 @@ def settings_for(cfg: ExperimentConfig, stream, device: str):
         label_dim=cfg.model.label_dim,
         layers_per_block=cfg.model.layers_per_block,
         dropout=cfg.model.dropout,
+        absent=cfg.model.absent,
         epochs=cfg.training.epochs,
         batch_size=cfg.training.batch_size,
         eval_batch_size=cfg.training.eval_batch_size,
@@ -117,6 +118,8 @@ def run_one(
 
     entry = cfg.strategies[strategy_index]
     spec = STRATEGIES[entry.name]
+    if spec.task_oracle:
+        stream = stream.with_task_labels()  # the same samples, with the task-label oracle
     torch.manual_seed(seed)
     accuracy = ExperienceAccuracy()
     with quiet_avalanche():
@@ -135,11 +138,15 @@ def run_one(
         "seed": seed,
         "order": strategy_index,
         "params": spec.resolve(entry.params),
+        "absent": spec.absent_mode(entry.params, cfg.model.absent),
+        "task_oracle": spec.task_oracle,
         "stream": {
             "dataset": stream.name,
             "n_experiences": stream.n_experiences,
             "group_sizes": [len(g) for g in stream.groups],
             "n_classes": stream.n_classes,
+            "fingerprint": stream.fingerprint(),
+            "task_labels": "oracle: experience index" if stream.task_labels else None,
         },
         **record,
     }
@@ -155,6 +162,11 @@ def run_experiment(
 
     folder = output_folder(cfg, out)
     device = resolve_device(cfg.device)
+    if cfg.threads:
+        import torch
+
+        # Small models train fastest on one thread, above all on a busy machine.
+        torch.set_num_threads(cfg.threads)
     streams = {seed: build_stream(cfg.stream, seed) for seed in cfg.seeds}  # fail before writing
     cfg = dataclasses.replace(cfg, output=str(folder))
     _claim_folder(folder, dump_config(cfg))

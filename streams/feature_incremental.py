@@ -9,10 +9,17 @@ them in, see :mod:`alcl.baselines`).
 Besides the as-released streams, :meth:`FeatureIncrementalStream.view` gives
 any split with the columns visible at a later experience, which is what the
 "current features" evaluation and the Joint upper bound need.
+
+:meth:`FeatureIncrementalStream.with_task_labels` gives the same samples with
+a task label per experience (the experience index), for strategies such as
+PNN that need one. The setting itself has no task labels: results of a
+strategy that uses them are marked as using a task-label oracle.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +39,7 @@ class FeatureIncrementalStream:
 
     ``parts[split][j]`` holds the complete (all-column) rows of experience
     ``j``; released views replace the columns not yet visible with NaN.
+    ``task_labels``: items of experience ``j`` carry task label ``j`` (an oracle).
     """
 
     name: str
@@ -40,6 +48,7 @@ class FeatureIncrementalStream:
     n_classes: int
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
+    task_labels: bool = False
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -65,6 +74,25 @@ class FeatureIncrementalStream:
         released[:, cols] = x[:, cols]
         return released, y
 
+    def with_task_labels(self) -> FeatureIncrementalStream:
+        """The same samples and schedule, with task label = experience index (an oracle)."""
+        return dataclasses.replace(self, task_labels=True, _cache={})
+
+    def fingerprint(self) -> str:
+        """A hash of every split's samples, labels and the column groups.
+
+        Equal fingerprints mean the same samples in every split, so runs can
+        be checked to have met the same data.
+        """
+        digest = hashlib.sha256()
+        for group in self.groups:
+            digest.update(np.asarray(group, dtype=np.int64).tobytes() + b"|")
+        for split in SPLITS:
+            for x, y in self.parts[split]:
+                digest.update(np.ascontiguousarray(x).tobytes())
+                digest.update(np.ascontiguousarray(y).tobytes())
+        return digest.hexdigest()[:16]
+
     def view(self, split: str, upto: int | None = None):
         """An Avalanche stream over ``split``: experience j seen with F_upto, or as released.
 
@@ -78,14 +106,15 @@ class FeatureIncrementalStream:
             datasets, attrs = [], []
             for j in range(self.n_experiences):
                 t = j if upto is None else upto
-                datasets.append(make_dataset(*self.arrays(split, j, t)))
+                task = j if self.task_labels else 0
+                datasets.append(make_dataset(*self.arrays(split, j, t), task_label=task))
                 attrs.append(self._attributes(split, j, t))
             name = split if upto is None else f"{split}@{upto + 1}"
             self._cache[key] = make_stream(name, datasets, attrs)
         return self._cache[key]
 
     def _attributes(self, split: str, j: int, t: int) -> dict:
-        return {
+        attrs = {
             "split": split,
             "released_at": j,
             "group_index": t,
@@ -93,6 +122,17 @@ class FeatureIncrementalStream:
             "new_columns": self.groups[t] if t == j else np.empty(0, dtype=np.int64),
             "n_features": self.n_features,
         }
+        if self.task_labels:
+            # What Avalanche's with_task_labels/with_classes_timeline set, as
+            # lists (PNN's multi-head classifier cannot index with sets).
+            classes = sorted(int(c) for c in np.unique(self.parts[split][j][1]))
+            attrs |= {
+                "task_label": j,
+                "task_labels": [j],
+                "task_label_is_oracle": True,
+                "classes_in_this_experience": classes,
+            }
+        return attrs
 
     @property
     def train_stream(self):
