@@ -7,7 +7,8 @@ The package is laid out one idea per module:
 - :mod:`alcl.inference` shortcut, full-path and adaptive inference
 - :mod:`alcl.growth`    the growth rule (freeze, then append feature-augmented blocks)
 - :mod:`alcl.strategy`  the Avalanche strategy
-- :mod:`alcl.baselines` fixed-width backprop models for the baselines
+- :mod:`alcl.bp_grow`   the ``bp-grow`` control: AL's growth, trained by backprop
+- :mod:`alcl.baselines` fixed-width backprop models for the baselines (absent columns, PNN)
 - :mod:`alcl.protocol`, :mod:`alcl.metrics`, :mod:`alcl.results`, :mod:`alcl.plots`
 
 Importing ``alcl`` itself loads nothing heavy.
