@@ -24,6 +24,7 @@ import torch
 from avalanche.core import SupervisedPlugin
 from avalanche.models import PNN
 from avalanche.training import PNNStrategy
+from avalanche.training.plugins import SynapticIntelligencePlugin
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
@@ -104,6 +105,31 @@ class NonZeroLoss(SupervisedPlugin):
     def before_backward(self, strategy, **kwargs) -> None:
         if not strategy.loss:
             strategy.loss = strategy.loss + torch.finfo(strategy.loss.dtype).tiny
+
+
+class CopyingSynapticIntelligence(SynapticIntelligencePlugin):
+    """Avalanche 0.6's SI plugin, with the weight snapshots it takes made real copies.
+
+    The plugin snapshots weights as ``param.detach().cpu().flatten()``, which
+    on a CPU device is the parameter itself: the weights at the start of an
+    experience and before each step then follow the live weights, so every
+    importance and the penalty are 0, and SI on CPU is plain fine-tuning.
+    Copying the two snapshots right after they are taken restores SI (on a
+    GPU ``.cpu()`` already copies, and the extra copy changes nothing).
+    """
+
+    @staticmethod
+    def _copy(store: dict) -> None:
+        for param in store.values():
+            param.data = param.data.clone()
+
+    def before_training_exp(self, strategy, **kwargs) -> None:
+        super().before_training_exp(strategy, **kwargs)
+        self._copy(self.ewc_data[0])
+
+    def before_training_iteration(self, strategy, **kwargs) -> None:
+        super().before_training_iteration(strategy, **kwargs)
+        self._copy(self.syn_data["old_theta"])
 
 
 def backprop_mlp(

@@ -167,6 +167,15 @@ def _baseline(
     return build
 
 
+def _build_si(settings: Settings, evaluator, plugins, absent: str = "", **params):
+    """Fine-tuning plus SI's penalty: what Avalanche's SynapticIntelligence is, with the
+    plugin's CPU snapshot bug fixed (see :class:`alcl.baselines.CopyingSynapticIntelligence`)."""
+    from alcl.baselines import CopyingSynapticIntelligence
+
+    si = CopyingSynapticIntelligence(params["si_lambda"], eps=params["eps"])
+    return _baseline("Naive")(settings, evaluator, [*(plugins or []), si], absent=absent)
+
+
 def _build_pnn(settings: Settings, evaluator, plugins, absent: str = "", adapter: str = "mlp"):
     from torch import nn
 
@@ -234,7 +243,7 @@ STRATEGIES: dict[str, StrategySpec] = {
         "GMvandeVen/continual-learning options.py (van de Ven & Tolias 2019)",
     ),
     "si": _fixed_width(
-        _baseline("SynapticIntelligence"),
+        _build_si,
         {"si_lambda": (float, 0.1), "eps": (float, 0.1)},
         "synaptic intelligence",
         source=f"{CL_BASELINES} experiments/permuted_mnist/synaptic_intelligence.py",

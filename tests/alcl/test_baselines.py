@@ -139,3 +139,20 @@ def test_mas_survives_a_minibatch_loss_of_exactly_zero():
     mas = build_strategy("mas", {}, SETTINGS)
     kinds = [type(p) for p in mas.plugins]
     assert kinds.index(NonZeroLoss) < kinds.index(MASPlugin)
+
+
+def test_si_penalises_moving_important_weights_on_cpu(stream):
+    """Avalanche 0.6's SI plugin aliases its weight snapshots on CPU; alcl's copies them."""
+    from alcl.baselines import CopyingSynapticIntelligence
+
+    weights = {}
+    for name, params in (("naive", {}), ("si", {"si_lambda": 100.0})):
+        torch.manual_seed(0)
+        strategy = build_strategy(name, params, SETTINGS)
+        for experience in stream.train_stream:
+            strategy.train(experience, eval_streams=[])
+        weights[name] = torch.cat([p.detach().flatten() for p in strategy.model.parameters()])
+    (si,) = [p for p in strategy.plugins if isinstance(p, CopyingSynapticIntelligence)]
+    importance = torch.cat([v.data for v in si.ewc_data[1].values()])
+    assert importance.max() > 0  # all 0 when the snapshots alias the live weights
+    assert not torch.allclose(weights["naive"], weights["si"])
