@@ -105,11 +105,26 @@ def quiet_avalanche():
         yield
 
 
+def seed_everything(seed: int) -> None:
+    """Seed every generator a strategy may draw from, so a run depends on its seed alone.
+
+    Avalanche's replay buffers and A-GEM sample with Python's ``random``;
+    without this, their results would depend on which runs came before.
+    """
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def run_one(
     cfg: ExperimentConfig, strategy_index: int, seed: int, stream, device: str, on_experience=None
 ) -> dict[str, Any]:
     """Train and evaluate one strategy of ``cfg`` on ``stream`` with ``seed``."""
-    import torch
     from avalanche.training.plugins import EvaluationPlugin
 
     from alcl.evaluation import ExperienceAccuracy
@@ -120,7 +135,7 @@ def run_one(
     spec = STRATEGIES[entry.name]
     if spec.task_oracle:
         stream = stream.with_task_labels()  # the same samples, with the task-label oracle
-    torch.manual_seed(seed)
+    seed_everything(seed)
     accuracy = ExperienceAccuracy()
     with quiet_avalanche():
         strategy = build_strategy(

@@ -116,3 +116,24 @@ def test_config_and_registry_import_without_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_run_depends_on_its_seed_alone_not_on_the_runs_before_it(monkeypatch):
+    """A-GEM and replay buffers sample with Python's random: each run seeds it, and NumPy's."""
+    import random
+
+    import numpy as np
+    import torch
+
+    from experiments.runner import build_stream, run_one
+
+    def draws(*args, **kwargs):
+        return {"draws": (random.random(), float(np.random.rand()), float(torch.rand(1)))}
+
+    monkeypatch.setattr("alcl.protocol.run_protocol", draws)
+    cfg = config_from_dict({**TINY, "strategies": ["agem"]})
+    stream = build_stream(cfg.stream, 0)
+    first = run_one(cfg, 0, 0, stream, "cpu")["draws"]
+    random.random(), np.random.rand(), torch.rand(1)
+    assert run_one(cfg, 0, 0, stream, "cpu")["draws"] == first
+    assert run_one(cfg, 0, 1, stream, "cpu")["draws"] != first
