@@ -85,6 +85,11 @@ def _save(fig, folder: Path, name: str) -> list[Path]:
     return paths
 
 
+def _height(groups) -> float:
+    """Figure height that leaves room for one legend line per strategy."""
+    return max(3.4, 0.2 * len(groups) + 0.6)
+
+
 def _experiments_axis(ax, n: int) -> np.ndarray:
     x = np.arange(1, n + 1)
     ax.set_xticks(x)
@@ -93,7 +98,7 @@ def _experiments_axis(ax, n: int) -> np.ndarray:
 
 
 def accuracy_figure(plt, groups, n_exp: int):
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, _height(groups)), sharey=True)
     panels = (
         ("avg_accuracy", "as released: average accuracy"),
         ("current_accuracy", "current features"),
@@ -113,15 +118,15 @@ def accuracy_figure(plt, groups, n_exp: int):
                 _line(ax, x, rows, _name(name, runs))
         ax.set_title(title)
     axes[0].set_ylabel("accuracy")
-    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     return fig
 
 
 def forgetting_figure(plt, groups, n_exp: int):
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, _height(groups)), sharey=True)
     panels = (
         ("forgetting", "forgetting (Avalanche's; = -BWT)"),
-        ("max_forgetting", "max forgetting (from the best earlier accuracy)"),
+        ("max_forgetting", "max forgetting (best earlier − now)"),
     )
     for ax, (key, title) in zip(axes, panels, strict=True):
         x = _experiments_axis(ax, n_exp)
@@ -132,7 +137,7 @@ def forgetting_figure(plt, groups, n_exp: int):
         ax.set_title(title)
         ax.set_xlim(0.8, n_exp + 0.2)
     axes[0].set_ylabel("forgetting (as released)")
-    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     return fig
 
 
@@ -202,6 +207,9 @@ def accuracy_time_figure(plt, groups):
             label=_name(name, runs) + (" (offline)" if runs[0]["trains_once"] else ""),
         )
     ax.set_xscale("log")
+    plain = plt.FuncFormatter(lambda value, _: f"{value:g}")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
     ax.set_xlabel("training time, summed over experiences (s, log scale)")
     ax.set_ylabel("final average accuracy (as released)")
     n_seeds = max(len(runs) for runs in groups.values())
