@@ -9,8 +9,9 @@ The package is laid out one idea per module:
 - :mod:`alcl.calibration` the adaptive-inference threshold, chosen on validation
 - :mod:`alcl.growth`    the growth rule (freeze, then append feature-augmented blocks)
 - :mod:`alcl.strategy`  the Avalanche strategy (with a cache of frozen-block outputs)
+- :mod:`alcl.bp_grow`   the ``bp-grow`` control: AL's growth, trained by backprop
 - :mod:`alcl.loader`, :mod:`alcl.loop` tensor batches and lean callbacks for any strategy
-- :mod:`alcl.baselines` fixed-width backprop models for the baselines
+- :mod:`alcl.baselines` fixed-width backprop models for the baselines (absent columns, PNN)
 - :mod:`alcl.protocol`, :mod:`alcl.metrics`, :mod:`alcl.results`, :mod:`alcl.plots`
 
 Importing ``alcl`` itself loads nothing heavy.

@@ -36,23 +36,19 @@ class BlockOutput:
         return self.associated + self.autoencoder
 
 
-class ALBlock(nn.Module):
-    """One AL block. ``columns`` are the raw input columns this block reads (may be empty)."""
+class GrowingBlock(nn.Module):
+    """What every block of a growing stack shares: an encoder ``f`` over
+    [previous block's output, this block's ``columns`` of the input], a width,
+    and freezing.
 
-    def __init__(
-        self,
-        f: nn.Module,
-        b: nn.Module,
-        g: nn.Module,
-        h: nn.Module,
-        columns: Sequence[int] | Tensor,
-        first: bool,
-        width: int,
-    ) -> None:
+    The AL block below adds the AL parts and local losses; the backprop
+    control ``bp-grow`` (:mod:`alcl.bp_grow`) adds a linear classifier head.
+    """
+
+    def __init__(self, f: nn.Module, columns: Sequence[int] | Tensor, width: int) -> None:
         super().__init__()
-        self.f, self.b, self.g, self.h = f, b, g, h
+        self.f = f
         self.register_buffer("columns", torch.as_tensor(columns, dtype=torch.long).flatten())
-        self.first = first
         self.width = width
         self.frozen = False
         cols = self.columns.tolist()
@@ -83,6 +79,38 @@ class ALBlock(nn.Module):
         """f: fuse the previous features with this block's columns of ``x`` (of ``rows``)."""
         return self.f(s_prev, self.side_input(x, rows))
 
+    def freeze(self) -> None:
+        """Stop training this block: no gradients, and eval mode from now on."""
+        self.frozen = True
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> GrowingBlock:
+        # A frozen block stays in eval mode so that dropout or batch-norm
+        # statistics cannot change it while its successors train.
+        return super().train(mode and not self.frozen)
+
+    def extra_repr(self) -> str:
+        return f"columns={self.columns.numel()}, width={self.width}, frozen={self.frozen}"
+
+
+class ALBlock(GrowingBlock):
+    """One AL block. ``columns`` are the raw input columns this block reads (may be empty)."""
+
+    def __init__(
+        self,
+        f: nn.Module,
+        b: nn.Module,
+        g: nn.Module,
+        h: nn.Module,
+        columns: Sequence[int] | Tensor,
+        first: bool,
+        width: int,
+    ) -> None:
+        super().__init__(f, columns, width)
+        self.b, self.g, self.h = b, g, h
+        self.first = first
+
     def local(
         self,
         s_prev: Tensor | None,
@@ -108,20 +136,6 @@ class ALBlock(nn.Module):
         else:
             autoencoder = F.mse_loss(decoded, t_in)
         return BlockOutput(s, t, t_hat, associated, autoencoder)
-
-    def freeze(self) -> None:
-        """Stop training this block: no gradients, and eval mode from now on."""
-        self.frozen = True
-        self.requires_grad_(False)
-        self.eval()
-
-    def train(self, mode: bool = True) -> ALBlock:
-        # A frozen block stays in eval mode so that dropout or batch-norm
-        # statistics cannot change it while its successors train.
-        return super().train(mode and not self.frozen)
-
-    def extra_repr(self) -> str:
-        return f"columns={self.columns.numel()}, width={self.width}, frozen={self.frozen}"
 
 
 # Label codes live in (-1, 1). Tanh codes trained faster and more robustly

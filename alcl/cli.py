@@ -56,11 +56,14 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = config_from_dict(cfg.to_dict())  # re-check the overridden values
 
-    from alcl.results import SUMMARY_COLUMNS, format_table, load_runs, summary_rows
+    from alcl.results import AGGREGATE_MD, SUMMARY_COLUMNS, format_table, load_runs, summary_rows
     from experiments.runner import run_experiment
 
     folder = run_experiment(cfg, out=args.out, progress=not args.no_progress)
     print(format_table(summary_rows(load_runs(folder)), SUMMARY_COLUMNS[:7]))
+    if len(cfg.seeds) > 1:
+        print(f"\nmean ± std over seeds ({folder / AGGREGATE_MD}):\n")
+        print((folder / AGGREGATE_MD).read_text())
     print(f"\nresults and figures: {folder}")
     return 0
 

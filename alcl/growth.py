@@ -5,6 +5,11 @@ then appends blocks. The first appended block is *feature-augmented*: its
 encoder reads the previous block's output concatenated with the newly
 released columns. Further appended blocks (and every block appended when
 an experience brings no new columns) are plain layer accumulation.
+
+The rule is the same for every :class:`alcl.network.BlockStack`: the stack
+turns each new encoder into its own kind of block (an AL block for
+:class:`ALNetwork`, an encoder with a classifier head for the ``bp-grow``
+control), so AL and its backprop control grow identically.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
-from alcl.block import ALBlock, make_block
-from alcl.network import ALNetwork
+from alcl.block import GrowingBlock
+from alcl.network import BlockStack
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,9 @@ class GrowthRule:
         first = self.initial_blocks or self.blocks_per_experience
         return first + (n_experiences - 1) * self.blocks_per_experience
 
-    def grow(self, net: ALNetwork, new_columns: Sequence[int] | torch.Tensor) -> list[ALBlock]:
+    def grow(
+        self, net: BlockStack, new_columns: Sequence[int] | torch.Tensor
+    ) -> list[GrowingBlock]:
         """Freeze the network (if ``freeze``) and append this experience's blocks.
 
         New blocks are created on the CPU; the caller moves the network to its device.
@@ -63,12 +70,11 @@ class GrowthRule:
             prev_width = net.blocks[-1].width if index else None
             side = columns if i == 0 else columns[:0]
             f = self.backbone.encoder(index, prev_width, int(side.numel()))
-            block = make_block(
+            block = net.make_block(
                 f,
                 self.backbone.pool(),
                 self.backbone.width(index),
                 side,
-                net.n_classes,
                 self.label_dim,
                 first=index == 0,
             )

@@ -56,10 +56,10 @@ class FastLoop:
     Avalanche's loader and dispatch as shipped.
     """
 
-    def __init__(self, *args, fast_loop: bool = True, **kwargs) -> None:
+    def __init__(self, *, fast_loop: bool = True, **kwargs) -> None:
         self.fast_loop = fast_loop
         self._listeners: dict[str, list] | None = None
-        super().__init__(*args, **kwargs)
+        super().__init__(**kwargs)
 
     def make_train_dataloader(self, shuffle: bool = True, drop_last: bool = False, **kwargs):
         batches = None

@@ -4,6 +4,11 @@ The network computes; it does not decide when to grow (that is
 :mod:`alcl.growth`) nor how to predict beyond its default full path (that is
 :mod:`alcl.inference`). It stores the early-exit rule chosen on validation
 (:mod:`alcl.calibration`) as buffers, so the rule travels with ``state_dict``.
+
+:class:`BlockStack` is what every growing stack shares, AL or not: the list of
+blocks, freezing, and the column routing (how deep a sample can go given the
+columns it has). The backprop control ``bp-grow`` (:mod:`alcl.bp_grow`) is
+another :class:`BlockStack`, grown by the same :class:`alcl.growth.GrowthRule`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from alcl import inference
-from alcl.block import ALBlock
+from alcl.block import ALBlock, GrowingBlock, make_block
 
 
 @dataclass
@@ -29,14 +34,17 @@ class TrainStep:
 
     loss: Tensor
     per_block: list[tuple[Tensor, Tensor]]  # (associated, autoencoder), detached
-    net: ALNetwork = field(repr=False)
+    net: BlockStack = field(repr=False)
     n_rows: int = 0
     # (rows, code, depth, bridged): rows (None = all) exiting at depth, with the
     # bridge output t̂ (bridged) or the features s that the bridge still has to map
     exits: list[tuple[Tensor | None, Tensor, int, bool]] = field(default_factory=list)
+    computed_logits: Tensor | None = None  # a stack without label codes passes its logits
 
     @cached_property
     def logits(self) -> Tensor:
+        if self.computed_logits is not None:
+            return self.computed_logits
         out = None
         with torch.no_grad():
             for rows, code, depth, bridged in self.exits:
@@ -59,8 +67,8 @@ class Prefix:
     t: Tensor
 
 
-class ALNetwork(nn.Module):
-    """A stack of :class:`ALBlock` over inputs with ``n_features`` columns (NaN = absent)."""
+class BlockStack(nn.Module):
+    """A stack of :class:`GrowingBlock` over inputs with ``n_features`` columns (NaN = absent)."""
 
     def __init__(self, n_features: int, n_classes: int) -> None:
         super().__init__()
@@ -71,15 +79,24 @@ class ALNetwork(nn.Module):
         self.n_features = n_features
         self.n_classes = n_classes
         self.blocks = nn.ModuleList()
-        # The early-exit rule: NaN until calibrated; +inf means "always the full path".
-        self.register_buffer("exit_threshold", torch.tensor(math.nan, dtype=torch.float64))
-        self.register_buffer("exit_confidence", torch.tensor(0, dtype=torch.long))
 
     @property
     def depth(self) -> int:
         return len(self.blocks)
 
-    def append(self, block: ALBlock) -> None:
+    def make_block(
+        self,
+        f: nn.Module,
+        pool: nn.Module,
+        width: int,
+        columns: Tensor,
+        label_dim: int,
+        first: bool,
+    ) -> GrowingBlock:
+        """Wrap a backbone's encoder ``f`` into this stack's kind of block (for the growth rule)."""
+        raise NotImplementedError
+
+    def append(self, block: GrowingBlock) -> None:
         self.blocks.append(block)
 
     def freeze(self) -> None:
@@ -98,25 +115,6 @@ class ALNetwork(nn.Module):
                 break
             depth += 1
         return depth
-
-    def set_exit_rule(self, threshold: float, confidence: str = "max_prob") -> None:
-        """Store the adaptive-inference threshold (``inf``: full path) and confidence kind."""
-        if confidence not in inference.CONFIDENCES:
-            raise ValueError(
-                f"unknown confidence {confidence!r}; choose one of {list(inference.CONFIDENCES)}."
-            )
-        if math.isnan(threshold) or threshold < 0:
-            raise ValueError(f"an exit threshold must be >= 0 (or inf), got {threshold}.")
-        self.exit_threshold.fill_(float(threshold))
-        self.exit_confidence.fill_(inference.CONFIDENCES.index(confidence))
-
-    @property
-    def exit_rule(self) -> tuple[float, str] | None:
-        """(threshold, confidence kind) chosen on validation, or None before calibration."""
-        threshold = float(self.exit_threshold)
-        if math.isnan(threshold):
-            return None
-        return threshold, inference.CONFIDENCES[int(self.exit_confidence)]
 
     def check_input(self, x: Tensor) -> None:
         if x.dim() < 2 or x.shape[1] != self.n_features:
@@ -157,6 +155,46 @@ class ALNetwork(nn.Module):
                 ok = ok & block.present(x)
             depth += ok
         return depth
+
+
+class ALNetwork(BlockStack):
+    """A stack of :class:`ALBlock` trained by local losses, one exit per block."""
+
+    def __init__(self, n_features: int, n_classes: int) -> None:
+        super().__init__(n_features, n_classes)
+        # The early-exit rule: NaN until calibrated; +inf means "always the full path".
+        self.register_buffer("exit_threshold", torch.tensor(math.nan, dtype=torch.float64))
+        self.register_buffer("exit_confidence", torch.tensor(0, dtype=torch.long))
+
+    def make_block(
+        self,
+        f: nn.Module,
+        pool: nn.Module,
+        width: int,
+        columns: Tensor,
+        label_dim: int,
+        first: bool,
+    ) -> ALBlock:
+        return make_block(f, pool, width, columns, self.n_classes, label_dim, first)
+
+    def set_exit_rule(self, threshold: float, confidence: str = "max_prob") -> None:
+        """Store the adaptive-inference threshold (``inf``: full path) and confidence kind."""
+        if confidence not in inference.CONFIDENCES:
+            raise ValueError(
+                f"unknown confidence {confidence!r}; choose one of {list(inference.CONFIDENCES)}."
+            )
+        if math.isnan(threshold) or threshold < 0:
+            raise ValueError(f"an exit threshold must be >= 0 (or inf), got {threshold}.")
+        self.exit_threshold.fill_(float(threshold))
+        self.exit_confidence.fill_(inference.CONFIDENCES.index(confidence))
+
+    @property
+    def exit_rule(self) -> tuple[float, str] | None:
+        """(threshold, confidence kind) chosen on validation, or None before calibration."""
+        threshold = float(self.exit_threshold)
+        if math.isnan(threshold):
+            return None
+        return threshold, inference.CONFIDENCES[int(self.exit_confidence)]
 
     def label_code(self, y: Tensor, dtype: torch.dtype) -> Tensor:
         """t_0: the one-hot label (a scatter: unlike F.one_hot, it never synchronises a GPU)."""

@@ -1,11 +1,14 @@
 """Figures drawn from a results folder alone (never from live objects).
 
 Every figure is saved as PNG and PDF under ``<folder>/figures``. Runs of the
-same strategy with different seeds are drawn as their mean with a ±1 std band.
+same strategy with different seeds are drawn as their mean with a ±1 std band
+(error bars in the comparison figure, ``mean ± std`` in the matrix cells).
+Strategies that used the task-label oracle are marked in every legend and title.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from alcl.plots_adaptive import adaptive_figure, exit_depth_figure
-from alcl.results import FIGURES_DIR, load_runs
+from alcl.results import FIGURES_DIR, display_name, load_runs
 
 
 def _pyplot():
@@ -21,9 +24,13 @@ def _pyplot():
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import cycler
 
+    # Ten colours, solid first and then dashed: up to 20 strategies stay distinguishable.
+    styles = cycler(linestyle=["-", "--"]) * cycler(color=plt.get_cmap("tab10").colors)
     plt.rcParams.update(
         {
+            "axes.prop_cycle": styles,
             "figure.dpi": 100,
             "savefig.dpi": 200,
             "font.size": 10,
@@ -42,6 +49,14 @@ def _by_strategy(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     for run in runs:
         groups[run["strategy"]].append(run)
     return dict(groups)
+
+
+def _name(name: str, runs: list[dict[str, Any]]) -> str:
+    return display_name(name, bool(runs[0].get("task_oracle", False)))
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)
 
 
 def _stack(runs: list[dict[str, Any]], get) -> np.ndarray:
@@ -71,6 +86,11 @@ def _save(fig, folder: Path, name: str) -> list[Path]:
     return paths
 
 
+def _height(groups) -> float:
+    """Figure height that leaves room for one legend line per strategy."""
+    return max(3.4, 0.2 * len(groups) + 0.6)
+
+
 def _experiments_axis(ax, n: int) -> np.ndarray:
     x = np.arange(1, n + 1)
     ax.set_xticks(x)
@@ -79,7 +99,7 @@ def _experiments_axis(ax, n: int) -> np.ndarray:
 
 
 def accuracy_figure(plt, groups, n_exp: int):
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, _height(groups)), sharey=True)
     panels = (
         ("avg_accuracy", "as released: average accuracy"),
         ("current_accuracy", "current features"),
@@ -89,24 +109,36 @@ def accuracy_figure(plt, groups, n_exp: int):
         for name, runs in groups.items():
             rows = _stack(runs, lambda r, k=key: r["curves"][k])
             if runs[0]["trains_once"]:
-                ax.axhline(np.nanmean(rows), linestyle="--", color="0.4", label=f"{name} (offline)")
+                mean, std = np.nanmean(rows), np.nanstd(rows)
+                ax.axhline(
+                    mean, linestyle="--", color="0.4", label=f"{_name(name, runs)} (offline)"
+                )
+                if len(runs) > 1:
+                    ax.axhspan(mean - std, mean + std, color="0.4", alpha=0.12, linewidth=0)
             else:
-                _line(ax, x, rows, name)
+                _line(ax, x, rows, _name(name, runs))
         ax.set_title(title)
     axes[0].set_ylabel("accuracy")
-    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     return fig
 
 
 def forgetting_figure(plt, groups, n_exp: int):
-    fig, ax = plt.subplots(figsize=(5.2, 3.4))
-    x = _experiments_axis(ax, n_exp)
-    for name, runs in groups.items():
-        if not runs[0]["trains_once"]:
-            _line(ax, x[1:], _stack(runs, lambda r: r["curves"]["forgetting"])[:, 1:], name)
-    ax.set_ylabel("forgetting (as released)")
-    ax.set_xlim(0.8, n_exp + 0.2)
-    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig, axes = plt.subplots(1, 2, figsize=(9, _height(groups)), sharey=True)
+    panels = (
+        ("forgetting", "forgetting (Avalanche's; = -BWT)"),
+        ("max_forgetting", "max forgetting (best earlier − now)"),
+    )
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        x = _experiments_axis(ax, n_exp)
+        for name, runs in groups.items():
+            if not runs[0]["trains_once"] and key in runs[0]["curves"]:
+                rows = _stack(runs, lambda r, k=key: r["curves"][k])[:, 1:]
+                _line(ax, x[1:], rows, _name(name, runs))
+        ax.set_title(title)
+        ax.set_xlim(0.8, n_exp + 0.2)
+    axes[0].set_ylabel("forgetting (as released)")
+    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     return fig
 
 
@@ -119,10 +151,71 @@ def exits_figure(plt, groups):
             rows = _stack(runs, lambda r, i=i: r["al"]["exit_accuracy"][i])
             _line(ax, np.arange(1, rows.shape[1] + 1), rows, f"after exp. {i + 1}")
         ax.set_xlabel("exit (block depth)")
-        ax.set_title(f"{name}: accuracy of every exit")
+        ax.set_title(f"{_name(name, runs)}: accuracy of every exit")
         ax.xaxis.get_major_locator().set_params(integer=True)
     axes[0][0].set_ylabel("test accuracy (current features)")
     axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+    return fig
+
+
+def matrix_figure(plt, name: str, runs: list[dict[str, Any]]):
+    """The as-released accuracy matrix R of one strategy: mean (colour) and mean ± std (text)."""
+    rows = np.array([r["accuracy_matrix"] for r in runs], dtype=float)
+    mean, std = rows.mean(axis=0), rows.std(axis=0)
+    n_rows, n_cols = mean.shape
+    fig, ax = plt.subplots(figsize=(1.1 * n_cols + 1.8, 0.8 * n_rows + 1.4))
+    image = ax.imshow(mean, vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto")
+    for i in range(n_rows):
+        for j in range(n_cols):
+            text = f"{mean[i, j]:.3f}" + (f"\n±{std[i, j]:.3f}" if len(runs) > 1 else "")
+            color = "black" if mean[i, j] > 0.6 else "white"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
+    ax.set_xticks(range(n_cols), [str(j + 1) for j in range(n_cols)])
+    labels = ["offline"] if runs[0]["trains_once"] else [str(i + 1) for i in range(n_rows)]
+    ax.set_yticks(range(n_rows), labels)
+    ax.set_xlabel("test set of experience")
+    ax.set_ylabel("after training experience")
+    ax.grid(False)
+    seeds = f"{len(runs)} seed{'s' if len(runs) > 1 else ''}"
+    ax.set_title(f"{_name(name, runs)}: accuracy as released ({seeds})", fontsize=9)
+    fig.colorbar(image, ax=ax, fraction=0.05, pad=0.03)
+    return fig
+
+
+def accuracy_time_figure(plt, groups):
+    """Final as-released average accuracy against training time, one point per strategy.
+
+    Hollow markers: the offline Joint bound, and strategies using the task-label oracle.
+    """
+    fig, ax = plt.subplots(figsize=(7.4, 4.2))
+    colors = plt.get_cmap("tab10").colors
+    for index, (name, runs) in enumerate(groups.items()):
+        acc = np.array([r["final"]["avg_accuracy"] for r in runs], dtype=float)
+        seconds = np.array([sum(r["train_seconds"]) for r in runs], dtype=float)
+        hollow = runs[0]["trains_once"] or bool(runs[0].get("task_oracle", False))
+        color = colors[index % len(colors)]
+        ax.errorbar(
+            seconds.mean(),
+            acc.mean(),
+            xerr=seconds.std(),
+            yerr=acc.std(),
+            fmt="o^s"[index // len(colors) % 3],
+            color=color,
+            mfc="none" if hollow else color,
+            markersize=6,
+            capsize=2,
+            linewidth=1,
+            label=_name(name, runs) + (" (offline)" if runs[0]["trains_once"] else ""),
+        )
+    ax.set_xscale("log")
+    plain = plt.FuncFormatter(lambda value, _: f"{value:g}")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
+    ax.set_xlabel("training time, summed over experiences (s, log scale)")
+    ax.set_ylabel("final average accuracy (as released)")
+    n_seeds = max(len(runs) for runs in groups.values())
+    ax.set_title(f"mean ± std over {n_seeds} seed{'s' if n_seeds > 1 else ''}", fontsize=9)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     return fig
 
 
@@ -146,7 +239,10 @@ def draw_all(folder: str | Path) -> list[Path]:
         "al_exits": exits_figure(plt, groups) if any("al" in r for r in runs) else None,
         "adaptive": adaptive_figure(plt, adaptive) if adaptive else None,
         "exit_depths": exit_depth_figure(plt, adaptive) if adaptive else None,
+        "accuracy_vs_time": accuracy_time_figure(plt, groups),
     }
+    for name, group in groups.items():
+        figures[f"matrix_{_safe(name)}"] = matrix_figure(plt, name, group)
     written = []
     for name, fig in figures.items():
         if fig is not None:

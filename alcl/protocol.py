@@ -95,11 +95,8 @@ def run_protocol(
             on_experience(i)
 
     if trains_once:
-        curves = {
-            "avg_accuracy": [float(np.mean(R[0]))],
-            "forgetting": [math.nan],
-            "bwt": [math.nan],
-        }
+        curves = {key: [math.nan] for key in metrics.CURVES}
+        curves["avg_accuracy"] = [float(np.mean(R[0]))]
         curves["current_accuracy"] = [float(np.mean(C[0]))]
         valid = {
             "valid_avg_accuracy": float(np.mean(RV[0])),

@@ -5,6 +5,7 @@ A run folder holds everything needed to re-plot and compare::
     config.yaml              the resolved configuration
     metrics/<strategy>__seed<k>.json   one file per strategy and seed
     summary.csv              one row per strategy and seed (derived from metrics/)
+    aggregate.csv, .md       mean ± std over seeds, one row per strategy (derived too)
     figures/*.png, *.pdf     drawn from the files above by :mod:`alcl.plots`
 
 Every file is written to a temporary name and renamed into place, so a
@@ -26,7 +27,10 @@ from typing import Any
 CONFIG_FILE = "config.yaml"
 METRICS_DIR = "metrics"
 SUMMARY_FILE = "summary.csv"
+AGGREGATE_CSV = "aggregate.csv"
+AGGREGATE_MD = "aggregate.md"
 FIGURES_DIR = "figures"
+ORACLE_MARK = " (task-label oracle)"
 
 SUMMARY_COLUMNS = (
     "strategy",
@@ -39,7 +43,13 @@ SUMMARY_COLUMNS = (
     "valid_avg_accuracy",
     "valid_current_accuracy",
     "n_parameters",
+    "max_forgetting",
+    "absent",
+    "task_oracle",
 )
+DESCRIPTORS = ("absent", "task_oracle")
+"""Summary columns that describe a run rather than measure it (not averaged)."""
+METRIC_COLUMNS = tuple(c for c in SUMMARY_COLUMNS[2:] if c not in DESCRIPTORS)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
@@ -97,37 +107,73 @@ def summary_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for run in runs:
         final = run["final"]
         row = {"strategy": run["strategy"], "seed": run["seed"]}
-        for key in SUMMARY_COLUMNS[2:]:
+        for key in METRIC_COLUMNS:
             if key == "train_seconds":
                 row[key] = sum(run["train_seconds"])
             elif key == "n_parameters":
                 row[key] = run["n_parameters"]
             else:
                 row[key] = final.get(key)
+        row["absent"] = run.get("absent")
+        row["task_oracle"] = bool(run.get("task_oracle", False))
         rows.append(row)
     return rows
 
 
-def write_summary(folder: str | Path) -> Path:
-    """Rebuild ``summary.csv`` from the metrics files now in ``folder``."""
+def check_same_samples(runs: list[dict[str, Any]]) -> None:
+    """Fail if two runs of the same seed met different samples (by stream fingerprint)."""
+    seen: dict[int, dict[str, list[str]]] = {}
+    for run in runs:
+        fingerprint = run.get("stream", {}).get("fingerprint")
+        if fingerprint is not None:
+            seen.setdefault(run["seed"], {}).setdefault(fingerprint, []).append(run["strategy"])
+    for seed, prints in seen.items():
+        if len(prints) > 1:
+            raise ValueError(
+                f"runs of seed {seed} met different samples: {sorted(prints.values())}; "
+                "every strategy of a seed must run on the same stream."
+            )
+
+
+def _csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    for row in summary_rows(load_runs(folder)):
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-    return atomic_write_text(Path(folder) / SUMMARY_FILE, buffer.getvalue())
+    for row in rows:
+        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in columns})
+    return buffer.getvalue()
+
+
+def write_summary(folder: str | Path) -> Path:
+    """Rebuild ``summary.csv`` and the aggregate tables from the metrics files in ``folder``."""
+    runs = load_runs(folder)
+    check_same_samples(runs)
+    rows = summary_rows(runs)
+    path = atomic_write_text(Path(folder) / SUMMARY_FILE, _csv_text(rows, SUMMARY_COLUMNS))
+    write_aggregate(folder, rows)
+    return path
+
+
+def display_name(strategy: str, task_oracle: bool) -> str:
+    """A strategy's name for tables and legends, marked when it used the task-label oracle."""
+    return strategy + ORACLE_MARK if task_oracle else strategy
 
 
 def aggregate(
-    rows: list[dict[str, Any]], keys: tuple[str, ...] = SUMMARY_COLUMNS[2:]
+    rows: list[dict[str, Any]], keys: tuple[str, ...] = METRIC_COLUMNS
 ) -> list[dict[str, Any]]:
-    """Mean and (population) std over seeds, one row per strategy, in first-seen order."""
+    """Mean and (population) std over seeds, one row per strategy, in first-seen order.
+
+    The descriptors (``absent``, ``task_oracle``) are carried over from the rows.
+    """
     by_strategy: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_strategy.setdefault(row["strategy"], []).append(row)
     out = []
     for name, group in by_strategy.items():
         agg: dict[str, Any] = {"strategy": name, "seeds": len(group)}
+        for key in DESCRIPTORS:
+            agg[key] = group[0].get(key)
         for key in keys:
             values = [float(r[key]) for r in group if r.get(key) not in (None, "")]
             values = [v for v in values if not math.isnan(v)]
@@ -139,6 +185,58 @@ def aggregate(
             )
         out.append(agg)
     return out
+
+
+AGGREGATE_COLUMNS = ("strategy", "seeds", *DESCRIPTORS) + tuple(
+    name for key in METRIC_COLUMNS for name in (key, f"{key}_std")
+)
+TABLE_METRICS = (
+    "avg_accuracy",
+    "forgetting",
+    "max_forgetting",
+    "bwt",
+    "current_accuracy",
+    "train_seconds",
+    "n_parameters",
+)
+"""The metrics of the Markdown aggregate table, in order."""
+
+
+def mean_std(row: dict[str, Any], key: str) -> str:
+    """``mean ± std`` of an aggregate row's ``key``, or ``-`` when undefined."""
+    mean, std = row.get(key), row.get(f"{key}_std")
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "-"
+    if key == "n_parameters":
+        return f"{mean:,.0f}" + (f" ± {std:,.0f}" if std else "")
+    digits = 1 if key == "train_seconds" else 4
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def aggregate_markdown(agg: list[dict[str, Any]], metrics: tuple[str, ...] = TABLE_METRICS) -> str:
+    """A Markdown table of mean ± std per strategy; oracle strategies are marked."""
+    head = ["strategy", "seeds", "absent", *metrics]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in agg:
+        name = display_name(row["strategy"], _truthy(row.get("task_oracle")))
+        cells = [name, str(row["seeds"]), str(row.get("absent") or "-")]
+        cells += [mean_std(row, key) for key in metrics]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def write_aggregate(folder: str | Path, rows: list[dict[str, Any]] | None = None) -> list[Path]:
+    """Write ``aggregate.csv`` and ``aggregate.md`` (mean ± std over seeds per strategy)."""
+    folder = Path(folder)
+    agg = aggregate(summary_rows(load_runs(folder)) if rows is None else rows)
+    return [
+        atomic_write_text(folder / AGGREGATE_CSV, _csv_text(agg, AGGREGATE_COLUMNS)),
+        atomic_write_text(folder / AGGREGATE_MD, aggregate_markdown(agg)),
+    ]
 
 
 def format_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:

@@ -41,7 +41,7 @@ from torch import nn
 from alcl.growth import GrowthRule
 from alcl.loader import TensorBatches
 from alcl.loop import FastLoop
-from alcl.network import ALNetwork, Prefix, TrainStep
+from alcl.network import ALNetwork, BlockStack, Prefix, TrainStep
 from alcl.optim import OptimizerFactory
 
 _CHUNK = 4096  # rows per forward pass when preparing an experience's batches
@@ -53,12 +53,16 @@ class ALStrategy(FastLoop, SupervisedTemplate):
     ``fast_loop`` serves in-memory data as tensor minibatches and skips
     callbacks no plugin implements (:class:`alcl.loop.FastLoop`);
     ``cache_mb`` bounds the cache of frozen-block outputs (0 disables it).
+    Subclasses train another kind of growing stack by setting ``network_type``
+    and overriding :meth:`training_step` (the ``bp-grow`` control does).
     """
+
+    network_type: type[BlockStack] = ALNetwork
 
     def __init__(
         self,
         *,
-        model: ALNetwork,
+        model: BlockStack,
         growth: GrowthRule,
         optimizer_factory: OptimizerFactory,
         train_mb_size: int = 32,
@@ -71,8 +75,11 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         fast_loop: bool = True,
         cache_mb: float = 1024.0,
     ) -> None:
-        if not isinstance(model, ALNetwork):
-            raise TypeError(f"ALStrategy trains an ALNetwork, got {type(model).__name__}.")
+        if not isinstance(model, self.network_type):
+            raise TypeError(
+                f"{type(self).__name__} trains a {self.network_type.__name__}, "
+                f"got {type(model).__name__}."
+            )
         if cache_mb < 0:
             raise ValueError(f"cache_mb must be >= 0, got {cache_mb}.")
         super().__init__(
@@ -159,7 +166,8 @@ class ALStrategy(FastLoop, SupervisedTemplate):
             (net.blocks[depth - 1].width + self.growth.label_dim) * x.element_size() if depth else 0
         )
         if (
-            0 < depth < net.depth
+            isinstance(net, ALNetwork)  # other stacks have no label codes to cache
+            and 0 < depth < net.depth
             and self.cache_mb > 0
             and len(x) * row_bytes <= self.cache_mb * 2**20  # else stream through frozen blocks
             and shallowest > depth  # else some rows stop inside the frozen blocks
@@ -174,20 +182,26 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         self.dataloader = self.prepared_batches
         return self.cached_depth > 0
 
+    def training_step(self) -> TrainStep:
+        """The loss of one training minibatch: for AL, the sum of the local losses.
+
+        With prepared tensor batches, each row's usable depth (and, with the
+        cache, the frozen blocks' outputs) come with the batch.
+        """
+        if self.prepared_batches is None or self.dataloader is not self.prepared_batches:
+            return self.model.local_losses(self.mb_x, self.mb_y)
+        fields, batch = self.batch_fields, self.mbatch
+        limit = batch[fields["limit"]] if "limit" in fields else self.uniform_depth
+        start = None
+        if self.cached_depth:
+            start = Prefix(self.cached_depth, batch[fields["s"]], batch[fields["t"]])
+        return self.model.local_losses(self.mb_x, self.mb_y, start=start, limit=limit)
+
     def forward(self):
         if not self.is_training:
             return self.model(self.mb_x)
-        if self.prepared_batches is not None and self.dataloader is self.prepared_batches:
-            fields, batch = self.batch_fields, self.mbatch
-            limit = batch[fields["limit"]] if "limit" in fields else self.uniform_depth
-            start = None
-            if self.cached_depth:
-                start = Prefix(self.cached_depth, batch[fields["s"]], batch[fields["t"]])
-            step = self.model.local_losses(self.mb_x, self.mb_y, start=start, limit=limit)
-        else:
-            step = self.model.local_losses(self.mb_x, self.mb_y)
-        self.last_step = step
-        return step  # mb_output decodes its logits if a plugin reads them
+        self.last_step = self.training_step()
+        return self.last_step  # mb_output decodes its logits if a plugin reads them
 
     @property
     def mb_output(self):

@@ -6,6 +6,7 @@ falls back to the default shown in the dataclasses below::
     name: default            # a label for the run
     seeds: [0]               # one run per strategy and seed
     device: auto             # cpu | cuda | auto
+    threads: 0               # PyTorch CPU threads (0: PyTorch's default)
     output: results/default  # the results folder
     stream: {...}            # StreamConfig
     model: {...}             # ModelConfig (shared by AL and the baselines)
@@ -30,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from alcl.registry import STRATEGIES
+from alcl.registry import ABSENT_MODES, STRATEGIES
 from experiments.stream_config import StreamConfig, check_stream
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -46,6 +47,7 @@ class ModelConfig:
     label_dim: int = 32
     layers_per_block: int = 1
     dropout: float = 0.0
+    absent: str = "zero"  # zero | zero+mask | mean: how fixed-width baselines see absent columns
 
 
 @dataclass
@@ -87,6 +89,7 @@ class ExperimentConfig:
     name: str = "default"
     seeds: list[int] = field(default_factory=lambda: [0])
     device: str = "auto"
+    threads: int = 0
     output: str = ""
     stream: StreamConfig = field(default_factory=StreamConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -209,6 +212,7 @@ class _TopLevel:
     name: str = "default"
     seeds: list[int] = field(default_factory=lambda: [0])
     device: str = "auto"
+    threads: int = 0
     output: str = ""
 
 
@@ -223,6 +227,7 @@ def _check_values(cfg: ExperimentConfig) -> None:
         f"device must be cpu, cuda, cuda:N or auto, got {cfg.device!r}.",
     )
     check_stream(cfg.stream, need)
+    need(cfg.threads >= 0, f"threads must be >= 0 (0: PyTorch's default), got {cfg.threads}.")
     need(
         len(cfg.model.widths) > 0 and min(cfg.model.widths) > 0,
         "model.widths must list positive ints.",
@@ -244,6 +249,26 @@ def _check_values(cfg: ExperimentConfig) -> None:
         f"training.loop must be fast or avalanche, got {cfg.training.loop!r}.",
     )
     _check_adaptive(cfg.adaptive, need)
+    need(
+        cfg.model.absent in ABSENT_MODES,
+        f"model.absent must be one of {list(ABSENT_MODES)}, got {cfg.model.absent!r}.",
+    )
+    for i, entry in enumerate(cfg.strategies):
+        absent = entry.params.get("absent", "")
+        need(
+            absent in ("", *ABSENT_MODES),
+            f"strategies[{i}].absent must be one of {list(ABSENT_MODES)}, got {absent!r}.",
+        )
+        if entry.name == "pnn":
+            need(
+                len(set(cfg.model.widths)) == 1,
+                f"strategies[{i}]: pnn columns have one width per layer, so model.widths must "
+                f"be equal, got {cfg.model.widths}.",
+            )
+            need(
+                entry.params.get("adapter", "mlp") in ("mlp", "linear"),
+                f"strategies[{i}].adapter must be 'mlp' or 'linear'.",
+            )
     keys = [s.key for s in cfg.strategies]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")

@@ -75,6 +75,7 @@ def settings_for(cfg: ExperimentConfig, stream, device: str):
         label_dim=cfg.model.label_dim,
         layers_per_block=cfg.model.layers_per_block,
         dropout=cfg.model.dropout,
+        absent=cfg.model.absent,
         epochs=cfg.training.epochs,
         batch_size=cfg.training.batch_size,
         eval_batch_size=cfg.training.eval_batch_size,
@@ -124,11 +125,26 @@ def quiet_avalanche():
         yield
 
 
+def seed_everything(seed: int) -> None:
+    """Seed every generator a strategy may draw from, so a run depends on its seed alone.
+
+    Avalanche's replay buffers and A-GEM sample with Python's ``random``;
+    without this, their results would depend on which runs came before.
+    """
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def run_one(
     cfg: ExperimentConfig, strategy_index: int, seed: int, stream, device: str, on_experience=None
 ) -> dict[str, Any]:
     """Train and evaluate one strategy of ``cfg`` on ``stream`` with ``seed``."""
-    import torch
     from avalanche.training.plugins import EvaluationPlugin
 
     from alcl.calibration import AdaptiveSettings
@@ -138,7 +154,9 @@ def run_one(
 
     entry = cfg.strategies[strategy_index]
     spec = STRATEGIES[entry.name]
-    torch.manual_seed(seed)
+    if spec.task_oracle:
+        stream = stream.with_task_labels()  # the same samples, with the task-label oracle
+    seed_everything(seed)
     accuracy = ExperienceAccuracy()
     with quiet_avalanche():
         strategy = build_strategy(
@@ -165,6 +183,8 @@ def run_one(
         "seed": seed,
         "order": strategy_index,
         "params": spec.resolve(entry.params),
+        "absent": spec.absent_mode(entry.params, cfg.model.absent),
+        "task_oracle": spec.task_oracle,
         "stream": {
             "dataset": stream.name,
             "kind": stream.kind,
@@ -172,6 +192,8 @@ def run_one(
             "group_sizes": [len(g) for g in stream.groups],
             "group_names": stream.group_names,
             "n_classes": stream.n_classes,
+            "fingerprint": stream.fingerprint(),
+            "task_labels": "oracle: experience index" if stream.task_labels else None,
         },
         **record,
     }
@@ -187,6 +209,11 @@ def run_experiment(
 
     folder = output_folder(cfg, out)
     device = resolve_device(cfg.device)
+    if cfg.threads:
+        import torch
+
+        # Small models train fastest on one thread, above all on a busy machine.
+        torch.set_num_threads(cfg.threads)
     data = load_data(cfg.stream)
     streams = {
         seed: build_stream(cfg.stream, seed, data) for seed in cfg.seeds

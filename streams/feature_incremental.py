@@ -17,10 +17,17 @@ any split with the columns visible at a later experience, which is what the
 "current features" evaluation and the Joint upper bound need. The stream
 keeps one copy of the raw values (:class:`~streams.rows.ColumnTable`); every
 view makes its inputs on access.
+
+:meth:`FeatureIncrementalStream.with_task_labels` gives the same samples with
+a task label per experience (the experience index), for strategies such as
+PNN that need one. The feature-incremental setting itself has no task labels:
+results of a strategy that uses them are marked as using a task-label oracle.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +46,8 @@ class FeatureIncrementalStream:
     """Samples, labels and column groups of a stream.
 
     ``rows[split][j]`` indexes experience j's samples in ``table.source(split)``;
-    ``labels[split][j]`` are their labels.
+    ``labels[split][j]`` are their labels. ``task_labels``: items of experience
+    ``j`` carry task label ``j`` (an oracle).
     """
 
     name: str
@@ -56,6 +64,41 @@ class FeatureIncrementalStream:
     permutations: list[np.ndarray | None] | None = None
     task_labels: bool = False
     _cache: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_parts(
+        cls,
+        name: str,
+        groups: list[np.ndarray],
+        parts: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+        n_classes: int,
+        feature_names: tuple[str, ...],
+        class_names: tuple[str, ...],
+    ) -> FeatureIncrementalStream:
+        """A stream from explicit complete rows ``parts[split][j] = (x, y)`` (no scaling).
+
+        For hand-made streams in tests and studies; loaders go through
+        :func:`streams.build_stream`.
+        """
+        blocks, rows, labels, start = [], {}, {}, 0
+        for split in SPLITS:
+            rows[split], labels[split] = [], []
+            for x, y in parts[split]:
+                blocks.append(np.asarray(x, dtype=np.float32))
+                rows[split].append(np.arange(start, start + len(x)))
+                labels[split].append(np.asarray(y, dtype=np.int64))
+                start += len(x)
+        table = ColumnTable(np.concatenate(blocks), None)
+        return cls(
+            name,
+            [np.asarray(g, dtype=np.int64) for g in groups],
+            rows,
+            labels,
+            table,
+            n_classes,
+            feature_names,
+            class_names,
+        )
 
     @property
     def n_experiences(self) -> int:
@@ -114,6 +157,35 @@ class FeatureIncrementalStream:
     def _perm(self, j: int) -> np.ndarray | None:
         return None if self.permutations is None else self.permutations[j]
 
+    def with_task_labels(self) -> FeatureIncrementalStream:
+        """The same samples and schedule, with task label = experience index (an oracle)."""
+        return dataclasses.replace(self, task_labels=True, _cache={})
+
+    def fingerprint(self) -> str:
+        """A hash of the column groups and every split's samples and labels.
+
+        Equal fingerprints mean the same samples in every split, so runs can
+        be checked to have met the same data. The raw values are hashed once
+        per stream (views share them).
+        """
+        key = ("fingerprint",)
+        if key not in self._cache:
+            digest = hashlib.sha256()
+            for group in self.groups:
+                digest.update(np.asarray(group, dtype=np.int64).tobytes() + b"|")
+            for values in (self.table.pool, self.table.test):
+                for array in _arrays_of(values):
+                    digest.update(np.ascontiguousarray(array).tobytes())
+            for split in SPLITS:
+                for rows, y in zip(self.rows[split], self.labels[split], strict=True):
+                    digest.update(np.asarray(rows, dtype=np.int64).tobytes() + b"|")
+                    digest.update(np.asarray(y, dtype=np.int64).tobytes() + b"|")
+            for perm in self.permutations or []:
+                if perm is not None:
+                    digest.update(np.asarray(perm, dtype=np.int64).tobytes())
+            self._cache[key] = digest.hexdigest()[:16]
+        return self._cache[key]
+
     def view(self, split: str, upto: int | None = None):
         """An Avalanche stream over ``split``: experience j seen with F_upto, or as released.
 
@@ -144,7 +216,7 @@ class FeatureIncrementalStream:
         return sorted({c for i in experiences for c in self.classes_in("train", i)})
 
     def _attributes(self, split: str, j: int, t: int) -> dict:
-        return {
+        attrs = {
             "split": split,
             "kind": self.kind,
             "released_at": j,
@@ -162,6 +234,11 @@ class FeatureIncrementalStream:
             "classes_seen_so_far": self._seen(range(j + 1)),
             "future_classes": self._seen(range(j + 1, self.n_experiences)),
         }
+        if self.task_labels:
+            # What Avalanche's with_task_labels sets, as a list (PNN's
+            # multi-head classifier cannot index with sets).
+            attrs |= {"task_labels": [j], "task_label_is_oracle": True}
+        return attrs
 
     @property
     def train_stream(self):
@@ -198,3 +275,12 @@ def build_feature_incremental_stream(
         valid_fraction=valid_fraction,
         standardize=standardize,
     )
+
+
+def _arrays_of(values) -> list[np.ndarray]:
+    """The NumPy arrays that hold a table's raw values (dense, or the parts of sparse rows)."""
+    if values is None:
+        return []
+    if isinstance(values, np.ndarray):
+        return [values]
+    return [values.indptr, values.indices, values.data]

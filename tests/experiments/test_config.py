@@ -22,6 +22,20 @@ def test_default_config_is_digits_four_experiences_al_and_four_baselines():
     assert cfg.seeds == [0]
 
 
+def test_full_suite_config_runs_every_registered_strategy():
+    from alcl.registry import STRATEGIES
+
+    cfg = load_config(CONFIG_DIR / "full_suite.yaml")
+    assert {s.name for s in cfg.strategies} == set(STRATEGIES)
+    assert cfg.seeds == [0, 1, 2, 3, 4]
+    default = load_config()
+    assert (cfg.stream, cfg.model, cfg.training) == (
+        default.stream,
+        default.model,
+        default.training,
+    )
+
+
 def test_round_trip_through_yaml():
     cfg = load_config()
     import yaml
@@ -62,6 +76,17 @@ def test_round_trip_through_yaml():
         ({"adaptive": {"thresholds": [0.5, 2]}}, r"adaptive\.thresholds"),
         ({"adaptive": {"latency_repeats": -1}}, r"adaptive\.latency_repeats"),
         ({"strategies": [{"name": "al", "cache_mb": "lots"}]}, r"cache_mb must be float"),
+        ({"model": {"absent": "median"}}, r"model\.absent must be one of \['zero', 'zero\+mask'"),
+        ({"strategies": [{"name": "ewc", "absent": "nan"}]}, r"strategies\[0\]\.absent must be"),
+        (
+            {"strategies": [{"name": "al", "absent": "zero"}]},
+            r"'al' has no hyper-parameter 'absent'",
+        ),
+        ({"strategies": [{"name": "ewc", "ewc_lambda": "big"}]}, r"ewc_lambda must be float"),
+        (
+            {"model": {"widths": [64, 32]}, "strategies": ["pnn"]},
+            r"pnn columns have one width per layer",
+        ),
     ],
 )
 def test_bad_configs_are_rejected_with_the_key_named(data, message):

@@ -1,0 +1,110 @@
+"""The controls: bp-grow grows exactly as AL does but trains by backprop; al-nofreeze keeps training."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from alcl.backbones import MLPBackbone
+from alcl.bp_grow import BPGrowNetwork, BPGrowStrategy
+from alcl.evaluation import ExperienceAccuracy, evaluate
+from alcl.growth import GrowthRule
+from alcl.network import ALNetwork
+from alcl.registry import Settings, build_strategy
+from streams import build_feature_incremental_stream
+from tests.alcl.helpers import batch
+from tests.conftest import blobs
+
+GROUPS = [[0, 1, 2], [3, 4], [5, 6, 7]]
+
+
+def _grow(cls, groups=GROUPS, blocks_per_experience=1, freeze=True):
+    net = cls(8, 3)
+    rule = GrowthRule(
+        MLPBackbone((16, 12, 10)),
+        label_dim=6,
+        blocks_per_experience=blocks_per_experience,
+        freeze=freeze,
+    )
+    for cols in groups:
+        rule.grow(net, cols)
+    return net
+
+
+def test_bp_grow_shares_al_growth_widths_and_column_routing():
+    al, bp = _grow(ALNetwork), _grow(BPGrowNetwork)
+    assert [b.width for b in al.blocks] == [b.width for b in bp.blocks] == [16, 12, 10]
+    for a, b in zip(al.blocks, bp.blocks, strict=True):
+        assert torch.equal(a.columns, b.columns)
+        assert [p.shape for p in a.f.parameters()] == [p.shape for p in b.f.parameters()]
+        assert a.frozen == b.frozen
+    x, _ = batch(6)
+    x[0, 5] = float("nan")  # no column of block 3
+    x[1, 3] = float("nan")  # no column of block 2
+    assert torch.equal(al.usable_depth(x), bp.usable_depth(x))
+    assert bp.usable_depth(x)[:3].tolist() == [2, 1, 3]
+
+
+def test_bp_grow_predicts_from_the_head_of_the_deepest_reachable_block():
+    net = _grow(BPGrowNetwork).eval()
+    x, _ = batch(5)
+    x[0, 6] = float("nan")
+    out = net(x)
+    for i in range(5):
+        depth = int(net.usable_depth(x[i : i + 1]))
+        s = None
+        for block in net.blocks[:depth]:
+            s = block.encode(s, x[i : i + 1])
+        torch.testing.assert_close(out[i : i + 1], net.blocks[depth - 1].head(s))
+
+
+def test_bp_grow_backprops_through_the_new_blocks_only():
+    net = _grow(BPGrowNetwork, groups=[[0, 1, 2], [3, 4, 5, 6, 7]], blocks_per_experience=2)
+    assert [b.frozen for b in net.blocks] == [True, True, False, False]
+    x, y = batch(12)
+    step = net.backprop_losses(x, y)
+    step.loss.backward()
+    assert all(p.grad is None for b in net.blocks[:2] for p in b.parameters())
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.blocks[2].parameters())
+    # End to end: the deepest head's cross-entropy alone reaches the block below it.
+    net.zero_grad()
+    s = None
+    for block in net.blocks:
+        s = block.encode(s, x)
+    F.cross_entropy(net.blocks[3].head(s), y).backward()
+    assert net.blocks[2].f.net[0].weight.grad.abs().sum() > 0
+
+
+def test_bp_grow_strategy_freezes_old_blocks_and_learns():
+    stream = build_feature_incremental_stream(blobs(), n_experiences=3)
+    settings = Settings(8, 3, (16, 16, 16), epochs=10, batch_size=16, lr=0.01)
+    accuracy = ExperienceAccuracy()
+    strategy = build_strategy("bp-grow", {}, settings, plugins=[accuracy])
+    assert isinstance(strategy, BPGrowStrategy)
+    before = None
+    for t, exp in enumerate(stream.train_stream):
+        strategy.train(exp, eval_streams=[])
+        net = strategy.model
+        assert net.depth == t + 1 and [b.frozen for b in net.blocks] == [True] * t + [False]
+        optimized = {id(p) for g in strategy.optimizer.param_groups for p in g["params"]}
+        assert optimized == {id(p) for p in net.blocks[-1].parameters()}
+        if before is not None:
+            after = net.blocks[0].state_dict()
+            assert all(torch.equal(before[k], after[k]) for k in before)
+        before = {k: v.clone() for k, v in net.blocks[0].state_dict().items()}
+    assert min(evaluate(strategy, stream.test_stream, accuracy)) > 0.6  # separable blobs
+
+
+def test_al_nofreeze_keeps_training_old_blocks():
+    stream = build_feature_incremental_stream(blobs(), n_experiences=2)
+    settings = Settings(8, 3, (16, 16), label_dim=8, epochs=3, batch_size=16, lr=0.01)
+    strategy = build_strategy("al-nofreeze", {}, settings)
+    strategy.train(stream.train_stream[0], eval_streams=[])
+    first = {k: v.clone() for k, v in strategy.model.blocks[0].state_dict().items()}
+    strategy.train(stream.train_stream[1], eval_streams=[])
+    net = strategy.model
+    assert net.depth == 2 and not any(b.frozen for b in net.blocks)
+    optimized = {id(p) for g in strategy.optimizer.param_groups for p in g["params"]}
+    assert optimized == {id(p) for p in net.parameters()}
+    after = net.blocks[0].state_dict()
+    assert any(not torch.equal(first[k], after[k]) for k in first if after[k].is_floating_point())
