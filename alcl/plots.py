@@ -233,18 +233,22 @@ def draw_all(folder: str | Path) -> list[Path]:
         for name, group in groups.items()
         if all("adaptive" in r.get("al", {}) for r in group)
     }
+    # Each figure is drawn, saved and closed in turn, so only one is open at a time.
     figures = {
-        "accuracy": accuracy_figure(plt, groups, n_exp),
-        "forgetting": forgetting_figure(plt, groups, n_exp) if n_exp > 1 else None,
-        "al_exits": exits_figure(plt, groups) if any("al" in r for r in runs) else None,
-        "adaptive": adaptive_figure(plt, adaptive) if adaptive else None,
-        "exit_depths": exit_depth_figure(plt, adaptive) if adaptive else None,
-        "accuracy_vs_time": accuracy_time_figure(plt, groups),
+        "accuracy": lambda: accuracy_figure(plt, groups, n_exp),
+        "forgetting": lambda: forgetting_figure(plt, groups, n_exp) if n_exp > 1 else None,
+        "al_exits": lambda: exits_figure(plt, groups) if any("al" in r for r in runs) else None,
+        "adaptive": lambda: adaptive_figure(plt, adaptive) if adaptive else None,
+        "exit_depths": lambda: exit_depth_figure(plt, adaptive) if adaptive else None,
+        "accuracy_vs_time": lambda: accuracy_time_figure(plt, groups),
     }
     for name, group in groups.items():
-        figures[f"matrix_{_safe(name)}"] = matrix_figure(plt, name, group)
+        figures[f"matrix_{_safe(name)}"] = lambda name=name, group=group: matrix_figure(
+            plt, name, group
+        )
     written = []
-    for name, fig in figures.items():
+    for name, draw in figures.items():
+        fig = draw()
         if fig is not None:
             written += _save(fig, folder, name)
             plt.close(fig)
