@@ -48,8 +48,13 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+def load_checkpoint(
+    path: str | Path, map_location: str | torch.device | None = None
+) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`, refusing anything but plain data.
+
+    Tensors return to the devices they were saved from (``map_location=None``),
+    as a strategy keeps some state on its device and some on the CPU.
 
     Raises :class:`CheckpointError` naming the file and the fix when the file
     holds objects that would run code, is damaged, or is not an alcl checkpoint.

@@ -56,14 +56,14 @@ class RunCheckpoint:
         self.stream = stream
         self.data: dict[str, Any] | None = None
 
-    def progress(self, device: str):
+    def progress(self):
         """The saved :class:`alcl.protocol.Progress`, or None when there is no checkpoint yet."""
         from alcl.checkpoint import CheckpointError, load_checkpoint
         from alcl.protocol import Progress
 
         if not self.path.is_file():
             return None
-        self.data = load_checkpoint(self.path, map_location=device)
+        self.data = load_checkpoint(self.path)
         if self.data.get("run") != self.identity:
             raise CheckpointError(
                 f"{self.path} belongs to another run ({self.data.get('run')}), not to "

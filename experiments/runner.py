@@ -186,7 +186,7 @@ def run_one(
         stream = stream.with_task_labels()  # the same samples, with the task-label oracle
     seed_everything(seed)
     saved = None if checkpoint is None else RunCheckpoint(checkpoint, cfg, entry.key, seed, stream)
-    progress = None if saved is None else saved.progress(device)
+    progress = None if saved is None else saved.progress()
     run_logs = None
     if logs is not None:
         note = "" if progress is None else f"-- resumed after experience {progress.done} --"

@@ -135,13 +135,8 @@ def run_sweep(
     else:
         started = not ray.is_initialized()
         if started:
-            ray.init(
-                address=address,
-                num_cpus=num_cpus,
-                include_dashboard=False,
-                log_to_driver=False,
-                logging_level="WARNING",
-            )
+            local = {"num_cpus": num_cpus, "include_dashboard": False} if not address else {}
+            ray.init(address=address, log_to_driver=False, logging_level="WARNING", **local)
         try:
             _run_on_ray(sweep, todo, result, progress, plots)
         finally:

@@ -110,6 +110,7 @@ def test_resume_refuses_a_checkpoint_crafted_to_run_code(tmp_path, capsys):
     assert main(["run", str(config), "--out", str(out), "--no-progress"]) == 0
     (out / "metrics" / "naive__seed0.json").unlink()  # as if killed before it finished
     marker = tmp_path / "marker"
+    (out / "checkpoints").mkdir(exist_ok=True)
     with open(out / "checkpoints" / "naive__seed0.pt", "wb") as handle:
         pickle.dump({"format": "alcl-checkpoint", "x": CodeRunningPickle(marker)}, handle)
     assert main(["run", str(config), "--out", str(out), "--no-progress"]) == 2
