@@ -65,3 +65,27 @@ def test_a_stopped_and_resumed_run_equals_the_uninterrupted_one(
     assert resumed["model_fingerprint"] == uninterrupted["model_fingerprint"]
     assert without_timings(resumed) == without_timings(uninterrupted)
     assert len(resumed["accuracy_matrix"]) == (1 if trains_once else 3)
+
+
+def test_al_killed_after_its_last_experience_resumes_to_the_calibration(
+    setting, tmp_path, monkeypatch
+):
+    """A checkpoint after the last experience: only AL's compute and calibration step remain."""
+    cfg, stream = setting
+    index = sorted(STRATEGIES).index("al")
+    uninterrupted = run_one(cfg, index, 0, stream, "cpu")
+    save = RunCheckpoint.save
+
+    def save_then_stop(self, strategy, progress):
+        save(self, strategy, progress)
+        if progress.done == 3:
+            raise _Stop
+
+    checkpoint = tmp_path / "al.pt"
+    monkeypatch.setattr(RunCheckpoint, "save", save_then_stop)
+    with pytest.raises(_Stop):
+        run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
+    monkeypatch.setattr(RunCheckpoint, "save", save)
+    resumed = run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
+    assert resumed["al"]["adaptive"]["threshold"] == uninterrupted["al"]["adaptive"]["threshold"]
+    assert without_timings(resumed) == without_timings(uninterrupted)
