@@ -31,7 +31,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, help="run this single seed instead of the config's seeds")
     run.add_argument("--device", help="cpu, cuda, cuda:N or auto (overrides the config)")
+    _add_set(run)
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the results folder of an interrupted run (it must hold this config's "
+        "results; without CONFIG, the folder's own config.yaml is used); running the same "
+        "config into the same folder again also resumes",
+    )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    config = commands.add_parser(
+        "config",
+        help="print a config with every key resolved (defaults and --set included)",
+        description="Check a config and print it in full, every key with its value.",
+    )
+    config.add_argument("config", nargs="?", help="YAML config file (default: the default one)")
+    _add_set(config)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run every variant of a config's sweep section in parallel on Ray",
+        description="Expand the config's `sweep:` section (dotted keys -> lists of values) into "
+        "variants, run every strategy x seed x variant as a Ray task, and aggregate.",
+    )
+    sweep.add_argument("config", help="YAML config file with an optional `sweep:` section")
+    sweep.add_argument(
+        "--out", help="root folder (default: the config's output, or results/<name>)"
+    )
+    sweep.add_argument(
+        "--address", help="an existing Ray cluster (e.g. auto, or ray://host:10001); default: local"
+    )
+    sweep.add_argument(
+        "--num-cpus", type=int, help="CPUs of the local Ray instance (default: all); one per run"
+    )
+    _add_set(sweep)
+    sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     plot = commands.add_parser(
         "plot",
@@ -42,12 +77,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. training.epochs=5 or seeds=[0,1] (dotted keys, "
+        "YAML values; repeat for several)",
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from experiments.config import load_config
 
-    cfg = load_config(args.config)
+    config = args.config
+    if config is None and args.resume and args.out:
+        config = f"{args.out}/config.yaml"  # the folder's own resolved config
+    cfg = load_config(config, args.set)
     if args.seed is not None:
         cfg = dataclasses.replace(cfg, seeds=[args.seed])
     if args.device:
@@ -59,13 +108,42 @@ def _run(args: argparse.Namespace) -> int:
     from alcl.results import AGGREGATE_MD, SUMMARY_COLUMNS, format_table, load_runs, summary_rows
     from experiments.runner import run_experiment
 
-    folder = run_experiment(cfg, out=args.out, progress=not args.no_progress)
+    folder = run_experiment(cfg, out=args.out, progress=not args.no_progress, resume=args.resume)
     print(format_table(summary_rows(load_runs(folder)), SUMMARY_COLUMNS[:7]))
     if len(cfg.seeds) > 1:
         print(f"\nmean ± std over seeds ({folder / AGGREGATE_MD}):\n")
         print((folder / AGGREGATE_MD).read_text())
     print(f"\nresults and figures: {folder}")
     return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    from experiments.config import dump_config, load_raw
+    from experiments.overrides import apply_overrides
+
+    data = apply_overrides(load_raw(args.config), args.set)
+    if "sweep" in data:
+        from experiments.sweep import expand_sweep
+
+        sweep = expand_sweep(data)
+        print(sweep.describe())
+    else:
+        from experiments.config import config_from_dict
+
+        print(dump_config(config_from_dict(data)), end="")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from experiments.sweep import load_sweep
+    from experiments.sweep_runner import run_sweep
+
+    sweep = load_sweep(args.config, args.set, out=args.out)
+    result = run_sweep(
+        sweep, address=args.address, num_cpus=args.num_cpus, progress=not args.no_progress
+    )
+    print(result.report())
+    return 0 if not result.failures else 1
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -76,14 +154,27 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors reported as one line (bad config, data or checkpoint), not as a traceback.
+
+    Evaluated when an error propagates, so that a command that never loaded
+    torch does not import it just to name the checkpoint error.
+    """
     from experiments.config import ConfigError
     from streams.validation import DataError
 
+    errors: tuple[type[Exception], ...] = (ConfigError, DataError, FileNotFoundError)
+    if "alcl.checkpoint" in sys.modules:
+        errors += (sys.modules["alcl.checkpoint"].CheckpointError,)
+    return errors
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
-        return {"run": _run, "plot": _plot}[args.command](args)
-    except (ConfigError, DataError, FileNotFoundError) as err:
+        commands = {"run": _run, "config": _config, "sweep": _sweep, "plot": _plot}
+        return commands[args.command](args)
+    except _user_errors() as err:
         print(f"alcl: error: {err}", file=sys.stderr)
         return 2
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from avalanche.core import BaseSGDPlugin
+from avalanche.core import BasePlugin, BaseSGDPlugin, SupervisedPlugin
+from avalanche.evaluation.metric_definitions import PluginMetric
 from avalanche.training.plugins import EvaluationPlugin
 from avalanche.training.templates.base_sgd import BaseSGDTemplate
 
@@ -38,15 +39,25 @@ ITERATION_EVENTS = (
 )
 
 
+_NO_OP_BASES = (BasePlugin, BaseSGDPlugin, SupervisedPlugin, PluginMetric)
+
+
+def _implements(obj: object, event: str) -> bool:
+    """Whether ``obj``'s class does something on ``event`` (beyond the no-op base callbacks)."""
+    method = getattr(type(obj), event, None)
+    if method is None:
+        return hasattr(obj, event)
+    return all(method is not getattr(base, event, None) for base in _NO_OP_BASES)
+
+
 def listens(plugin: object, event: str) -> bool:
     """Whether ``plugin`` does anything when ``event`` fires."""
     if isinstance(plugin, EvaluationPlugin):
-        # Its callbacks only feed metrics and loggers.
-        return bool(plugin.active and (plugin.metrics or plugin.loggers))
-    method = getattr(type(plugin), event, None)
-    if method is None:
-        return hasattr(plugin, event)
-    return method is not getattr(BaseSGDPlugin, event)
+        # Its callbacks only feed metrics and loggers: it listens to what they implement.
+        if not plugin.active:
+            return False
+        return any(_implements(part, event) for part in (*plugin.metrics, *plugin.loggers))
+    return _implements(plugin, event)
 
 
 class FastLoop:

@@ -15,6 +15,10 @@ both with every column visible (:mod:`alcl.calibration`).
 
 A strategy that trains once (Joint) trains on all samples with all columns
 and is evaluated once: one row, and no forgetting or BWT.
+
+Everything measured so far is a :class:`Progress`. After each experience it
+is handed to ``on_checkpoint`` (the runner saves it with the strategy's state),
+and a run resumed from it skips the finished experiences and goes on.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +34,7 @@ import torch
 
 from alcl import metrics
 from alcl.calibration import AdaptiveSettings, adaptive_report
+from alcl.checkpoint import weights_fingerprint
 from alcl.compute import compute_report
 from alcl.evaluation import ExperienceAccuracy, evaluate, exit_accuracies
 from alcl.network import ALNetwork
@@ -61,6 +67,36 @@ def _al_cost_and_exits(net: ALNetwork, stream, device, settings: AdaptiveSetting
     }
 
 
+@dataclass
+class Progress:
+    """The rows measured after each finished experience (plain lists, for checkpoints)."""
+
+    R: list[list[float]] = field(default_factory=list)  # test, as released
+    C: list[list[float]] = field(default_factory=list)  # test, current features
+    RV: list[list[float]] = field(default_factory=list)  # validation, as released
+    CV: list[list[float]] = field(default_factory=list)  # validation, current features
+    seconds: list[float] = field(default_factory=list)  # training wall clock per experience
+    exits: list[list[float]] = field(default_factory=list)  # AL: accuracy of every exit
+
+    @property
+    def done(self) -> int:
+        """How many training experiences are finished."""
+        return len(self.R)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Progress:
+        return cls(**{key: list(data[key]) for key in data})
+
+
+def train_views(stream, trains_once: bool) -> list:
+    """The experiences a strategy trains on, in order: the stream's, or one view of everything."""
+    last = stream.n_experiences - 1
+    return [stream.view("train", upto=last)] if trains_once else list(stream.train_stream)
+
+
 def run_protocol(
     strategy,
     stream,
@@ -68,18 +104,34 @@ def run_protocol(
     trains_once: bool = False,
     on_experience: Callable[[int], None] | None = None,
     adaptive: AdaptiveSettings | None = DEFAULT_ADAPTIVE,
+    progress: Progress | None = None,
+    on_checkpoint: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
     """Train ``strategy`` through ``stream`` and return its metrics as plain data.
 
     ``accuracy`` must be one of the strategy's plugins. ``on_experience`` is
     called after each experience (for progress display). ``adaptive`` says
     how to calibrate and time an AL network's exits (None skips it).
+    ``progress`` resumes a run whose strategy has been restored to the end of
+    its ``progress.done`` finished experiences; ``on_checkpoint`` receives the
+    progress after every experience, once its evaluations are done.
     """
     T = stream.n_experiences
     last = T - 1
-    R, C, RV, CV, seconds, exits = [], [], [], [], [], []
-    train_views = [stream.view("train", upto=last)] if trains_once else list(stream.train_stream)
-    for i, experience in enumerate(train_views):
+    progress = Progress() if progress is None else progress
+    R, C, RV, CV, seconds, exits = (
+        progress.R,
+        progress.C,
+        progress.RV,
+        progress.CV,
+        progress.seconds,
+        progress.exits,
+    )
+    for i, experience in enumerate(train_views(stream, trains_once)):
+        if i < progress.done:  # finished before the run was resumed
+            if on_experience is not None:
+                on_experience(i)
+            continue
         now = last if trains_once else i
         start = time.perf_counter()
         strategy.train(experience, eval_streams=[])
@@ -91,6 +143,8 @@ def run_protocol(
         if isinstance(strategy.model, ALNetwork):
             x, y = _current_view(stream, "test", now)
             exits.append(exit_accuracies(strategy.model, x, y, device=str(strategy.device)))
+        if on_checkpoint is not None:
+            on_checkpoint(progress)
         if on_experience is not None:
             on_experience(i)
 
@@ -120,6 +174,7 @@ def run_protocol(
         "final": final,
         "train_seconds": seconds,
         "n_parameters": int(sum(p.numel() for p in strategy.model.parameters())),
+        "model_fingerprint": weights_fingerprint(strategy.model),
     }
     if isinstance(strategy.model, ALNetwork):
         record["al"] = {

@@ -31,6 +31,7 @@ AGGREGATE_CSV = "aggregate.csv"
 AGGREGATE_MD = "aggregate.md"
 FIGURES_DIR = "figures"
 ORACLE_MARK = " (task-label oracle)"
+TMP_SUFFIX = ".tmp"
 
 SUMMARY_COLUMNS = (
     "strategy",
@@ -52,14 +53,20 @@ DESCRIPTORS = ("absent", "task_oracle")
 METRIC_COLUMNS = tuple(c for c in SUMMARY_COLUMNS[2:] if c not in DESCRIPTORS)
 
 
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file and an atomic rename.
+
+    The temporary file is named ``.<name>.<random>.tmp`` beside ``path`` and is
+    fsynced before the rename, so ``path`` always holds a whole file: the old
+    one or the new one. A process killed mid-write leaves at most such a
+    temporary file, which :func:`remove_stale_temporaries` clears.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -67,6 +74,23 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write_bytes`."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files that writers killed mid-write left under ``folder``.
+
+    Only names made by :func:`atomic_write_bytes` (``.<name>.<random>.tmp``)
+    are touched. Call it only while no other process writes to ``folder``.
+    """
+    stale = [p for p in Path(folder).rglob(f".*{TMP_SUFFIX}") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def _plain(value: Any) -> Any:
@@ -135,7 +159,7 @@ def check_same_samples(runs: list[dict[str, Any]]) -> None:
             )
 
 
-def _csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+def csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -149,7 +173,7 @@ def write_summary(folder: str | Path) -> Path:
     runs = load_runs(folder)
     check_same_samples(runs)
     rows = summary_rows(runs)
-    path = atomic_write_text(Path(folder) / SUMMARY_FILE, _csv_text(rows, SUMMARY_COLUMNS))
+    path = atomic_write_text(Path(folder) / SUMMARY_FILE, csv_text(rows, SUMMARY_COLUMNS))
     write_aggregate(folder, rows)
     return path
 
@@ -213,13 +237,21 @@ def mean_std(row: dict[str, Any], key: str) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def aggregate_markdown(agg: list[dict[str, Any]], metrics: tuple[str, ...] = TABLE_METRICS) -> str:
-    """A Markdown table of mean ± std per strategy; oracle strategies are marked."""
-    head = ["strategy", "seeds", "absent", *metrics]
+def aggregate_markdown(
+    agg: list[dict[str, Any]],
+    metrics: tuple[str, ...] = TABLE_METRICS,
+    lead: tuple[str, ...] = (),
+) -> str:
+    """A Markdown table of mean ± std per strategy; oracle strategies are marked.
+
+    ``lead`` names columns shown first (a sweep's ``variant``).
+    """
+    head = [*lead, "strategy", "seeds", "absent", *metrics]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in agg:
         name = display_name(row["strategy"], _truthy(row.get("task_oracle")))
-        cells = [name, str(row["seeds"]), str(row.get("absent") or "-")]
+        cells = [str(row.get(key, "")) for key in lead]
+        cells += [name, str(row["seeds"]), str(row.get("absent") or "-")]
         cells += [mean_std(row, key) for key in metrics]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -234,7 +266,7 @@ def write_aggregate(folder: str | Path, rows: list[dict[str, Any]] | None = None
     folder = Path(folder)
     agg = aggregate(summary_rows(load_runs(folder)) if rows is None else rows)
     return [
-        atomic_write_text(folder / AGGREGATE_CSV, _csv_text(agg, AGGREGATE_COLUMNS)),
+        atomic_write_text(folder / AGGREGATE_CSV, csv_text(agg, AGGREGATE_COLUMNS)),
         atomic_write_text(folder / AGGREGATE_MD, aggregate_markdown(agg)),
     ]
 

@@ -12,19 +12,24 @@ falls back to the default shown in the dataclasses below::
     model: {...}             # ModelConfig (shared by AL and the baselines)
     training: {...}          # TrainingConfig (the same budget for every strategy)
     adaptive: {...}          # AdaptiveConfig (AL early exits, calibrated on validation)
+    logging: {...}           # LoggingConfig (Avalanche's loggers, per run)
     strategies:              # names, or mappings with a name and hyper-parameters
       - al
       - {name: replay, mem_size: 200}
 
 Unknown keys, wrong types and unknown names fail with a :class:`ConfigError`
-that names the key and what is allowed.
+that names the key and what is allowed. A ``sweep:`` section (dotted keys
+mapped to lists of values) belongs to ``alcl sweep`` (:mod:`experiments.sweep`);
+``--set key=value`` overrides are applied by :mod:`experiments.overrides`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +79,13 @@ class AdaptiveConfig:
 
 
 @dataclass
+class LoggingConfig:
+    """Text and CSV logs are always written (logs/<strategy>__seed<k>/); TensorBoard on request."""
+
+    tensorboard: bool = False
+
+
+@dataclass
 class StrategyConfig:
     name: str
     label: str = ""
@@ -95,6 +107,7 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     adaptive: AdaptiveConfig = field(default_factory=AdaptiveConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     strategies: list[StrategyConfig] = field(
         default_factory=lambda: [
             StrategyConfig(n) for n in ("al", "naive", "replay", "cumulative", "joint")
@@ -130,6 +143,18 @@ def _type_ok(value: Any, hint: Any) -> bool:
     return isinstance(value, hint)
 
 
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def _as_float(value: Any) -> Any:
+    """Ints as floats, and numbers such as ``1e-3`` that YAML 1.1 reads as strings; else as is."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and _NUMBER.match(value.strip()):
+        return float(value)
+    return value
+
+
 def _type_name(hint: Any) -> str:
     return str(hint).replace("typing.", "") if not isinstance(hint, type) else hint.__name__
 
@@ -147,8 +172,7 @@ def _section(cls: type, data: Any, where: str) -> Any:
     for key, value in data.items():
         if key not in allowed:
             raise ConfigError(f"unknown key {where}.{key}; allowed keys are {allowed}.")
-        if isinstance(value, int) and not isinstance(value, bool) and hints[key] is float:
-            value = float(value)
+        value = _as_float(value) if hints[key] is float else value
         if not _type_ok(value, hints[key]):
             raise ConfigError(
                 f"{where}.{key} must be {_type_name(hints[key])}, got {value!r} ({type(value).__name__})."
@@ -179,6 +203,7 @@ def _strategy(entry: Any, index: int) -> StrategyConfig:
                 f"{where}: strategy {name!r} has no hyper-parameter {key!r}; allowed: {sorted(spec) or 'none'}."
             )
         kind = spec[key][0]
+        value = entry[key] = _as_float(value) if kind is float else value
         if not _type_ok(value, kind):
             raise ConfigError(f"{where}.{key} must be {kind.__name__}, got {value!r}.")
     if not isinstance(label, str):
@@ -194,7 +219,13 @@ def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
         "model": ModelConfig,
         "training": TrainingConfig,
         "adaptive": AdaptiveConfig,
+        "logging": LoggingConfig,
     }
+    if "sweep" in data:
+        raise ConfigError(
+            "config.sweep: this config describes a sweep of several experiments; run it with "
+            "`alcl sweep CONFIG` (`alcl run` runs one experiment)."
+        )
     parts = {key: _section(cls, data.pop(key, None), key) for key, cls in sections.items()}
     strategies = data.pop("strategies", None)
     if strategies is not None:
@@ -294,8 +325,8 @@ def _check_adaptive(a: AdaptiveConfig, need) -> None:
     need(a.latency_repeats >= 0, "adaptive.latency_repeats must be >= 0 (0 skips timing).")
 
 
-def load_config(path: str | Path | None = None) -> ExperimentConfig:
-    """Load a YAML config file; ``None`` loads the default experiment."""
+def load_raw(path: str | Path | None = None) -> dict[str, Any]:
+    """The YAML mapping of a config file, unchecked; ``None`` reads the default experiment's."""
     path = Path(path) if path is not None else CONFIG_DIR / "default.yaml"
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist.")
@@ -305,6 +336,16 @@ def load_config(path: str | Path | None = None) -> ExperimentConfig:
         raise ConfigError(f"{path} is not valid YAML: {err}") from err
     if data is not None and not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping at the top level.")
+    return data or {}
+
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """Load a YAML config file (``None``: the default experiment), with ``key=value`` overrides."""
+    data = load_raw(path)
+    if overrides:
+        from experiments.overrides import apply_overrides
+
+        data = apply_overrides(data, overrides)
     return config_from_dict(data)
 
 

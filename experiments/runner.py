@@ -2,7 +2,10 @@
 
 Each (strategy, seed) run is written to its own metrics file as soon as it
 finishes, and ``summary.csv`` is rebuilt from those files, so an interrupted
-experiment keeps every finished run.
+experiment keeps every finished run. While it runs, a run saves a checkpoint
+after every experience (:mod:`experiments.checkpoints`); running the same
+config into the same folder again skips the finished runs and resumes the
+unfinished ones from their last finished experience.
 """
 
 from __future__ import annotations
@@ -91,17 +94,28 @@ def output_folder(cfg: ExperimentConfig, out: str | Path | None) -> Path:
     return Path(out or cfg.output or f"results/{cfg.name}")
 
 
-def _claim_folder(folder: Path, cfg_text: str) -> None:
-    """Use ``folder`` unless it holds the results of a different configuration."""
-    from alcl.results import CONFIG_FILE, atomic_write_text
+def claim_folder(folder: Path, cfg_text: str, resume: bool = False) -> bool:
+    """Use ``folder`` unless it holds the results of a different configuration.
+
+    Returns whether it already held this configuration's results (to resume).
+    Temporary files left by a killed writer are removed. ``resume`` demands
+    that there is something to resume.
+    """
+    from alcl.results import CONFIG_FILE, atomic_write_text, remove_stale_temporaries
 
     existing = folder / CONFIG_FILE
-    if existing.is_file() and existing.read_text() != cfg_text:
+    held = existing.is_file()
+    if held and existing.read_text() != cfg_text:
         raise ConfigError(
             f"{folder} already holds results of a different configuration; "
             "pass another --out or remove the folder."
         )
+    if resume and not held:
+        raise ConfigError(f"--resume: {folder} holds no results of this configuration to resume.")
+    if held:
+        remove_stale_temporaries(folder)
     atomic_write_text(existing, cfg_text)
+    return held
 
 
 @contextlib.contextmanager
@@ -142,41 +156,68 @@ def seed_everything(seed: int) -> None:
 
 
 def run_one(
-    cfg: ExperimentConfig, strategy_index: int, seed: int, stream, device: str, on_experience=None
+    cfg: ExperimentConfig,
+    strategy_index: int,
+    seed: int,
+    stream,
+    device: str,
+    on_experience=None,
+    checkpoint: Path | None = None,
+    logs: Path | None = None,
 ) -> dict[str, Any]:
-    """Train and evaluate one strategy of ``cfg`` on ``stream`` with ``seed``."""
+    """Train and evaluate one strategy of ``cfg`` on ``stream`` with ``seed``.
+
+    With ``checkpoint``, the run saves its state there after every experience
+    and, when the file exists, resumes from it. With ``logs``, Avalanche's
+    loggers write into that folder (:mod:`alcl.logs`).
+    """
     from avalanche.training.plugins import EvaluationPlugin
 
     from alcl.calibration import AdaptiveSettings
     from alcl.evaluation import ExperienceAccuracy
+    from alcl.logs import RunLogs
     from alcl.protocol import run_protocol
     from alcl.registry import build_strategy
+    from experiments.checkpoints import RunCheckpoint
 
     entry = cfg.strategies[strategy_index]
     spec = STRATEGIES[entry.name]
     if spec.task_oracle:
         stream = stream.with_task_labels()  # the same samples, with the task-label oracle
     seed_everything(seed)
+    saved = None if checkpoint is None else RunCheckpoint(checkpoint, cfg, entry.key, seed, stream)
+    progress = None if saved is None else saved.progress()
+    run_logs = None
+    if logs is not None:
+        note = "" if progress is None else f"-- resumed after experience {progress.done} --"
+        run_logs = RunLogs(logs, cfg.logging.tensorboard, note=note)
     accuracy = ExperienceAccuracy()
-    with quiet_avalanche():
-        strategy = build_strategy(
-            entry.name,
-            entry.params,
-            settings_for(cfg, stream, device),
-            evaluator=EvaluationPlugin(loggers=[]),
-            plugins=[accuracy],
-        )
-    with quiet_avalanche():
-        adaptive = dataclasses.asdict(cfg.adaptive)
-        adaptive["thresholds"] = tuple(adaptive["thresholds"] or ()) or None
-        record = run_protocol(
-            strategy,
-            stream,
-            accuracy,
-            spec.trains_once,
-            on_experience,
-            adaptive=AdaptiveSettings(**adaptive),
-        )
+    try:
+        with quiet_avalanche():
+            strategy = build_strategy(
+                entry.name,
+                entry.params,
+                settings_for(cfg, stream, device),
+                evaluator=run_logs.evaluator if run_logs else EvaluationPlugin(loggers=[]),
+                plugins=[accuracy],
+            )
+            if progress is not None:
+                saved.restore(strategy, spec.trains_once)
+            adaptive = dataclasses.asdict(cfg.adaptive)
+            adaptive["thresholds"] = tuple(adaptive["thresholds"] or ()) or None
+            record = run_protocol(
+                strategy,
+                stream,
+                accuracy,
+                spec.trains_once,
+                on_experience,
+                adaptive=AdaptiveSettings(**adaptive),
+                progress=progress,
+                on_checkpoint=None if saved is None else (lambda p: saved.save(strategy, p)),
+            )
+    finally:
+        if run_logs is not None:
+            run_logs.close()
     return {
         "strategy": entry.key,
         "kind": entry.name,
@@ -199,13 +240,61 @@ def run_one(
     }
 
 
+def run_and_save(
+    cfg: ExperimentConfig,
+    folder: Path,
+    strategy_index: int,
+    seed: int,
+    stream,
+    device: str,
+    on_experience=None,
+) -> dict[str, Any] | None:
+    """One run of a results folder, resumable: skipped (None) when its metrics file exists.
+
+    The metrics file is written atomically once the run is finished; only
+    then is its checkpoint deleted.
+    """
+    from alcl.logs import LOGS_DIR
+    from alcl.results import run_path, write_json
+    from experiments.checkpoints import checkpoint_path
+
+    key = cfg.strategies[strategy_index].key
+    metrics, checkpoint = run_path(folder, key, seed), checkpoint_path(folder, key, seed)
+    if metrics.is_file():
+        checkpoint.unlink(missing_ok=True)  # left by a run killed between the two steps
+        return None
+    record = run_one(
+        cfg,
+        strategy_index,
+        seed,
+        stream,
+        device,
+        on_experience,
+        checkpoint=checkpoint,
+        logs=folder / LOGS_DIR / metrics.stem,
+    )
+    write_json(metrics, record)
+    checkpoint.unlink(missing_ok=True)
+    return record
+
+
 def run_experiment(
-    cfg: ExperimentConfig, out: str | Path | None = None, progress: bool = True, plots: bool = True
+    cfg: ExperimentConfig,
+    out: str | Path | None = None,
+    progress: bool = True,
+    plots: bool = True,
+    resume: bool = False,
 ) -> Path:
-    """Run every strategy for every seed; return the results folder."""
+    """Run every strategy for every seed; return the results folder.
+
+    A folder that already holds this config's results is resumed: finished
+    runs are skipped and unfinished ones continue from their checkpoints.
+    ``resume`` demands such a folder.
+    """
     from tqdm.auto import tqdm
 
-    from alcl.results import run_path, write_json, write_summary
+    from alcl.results import write_summary
+    from experiments.checkpoints import remove_empty_checkpoint_folder
 
     folder = output_folder(cfg, out)
     device = resolve_device(cfg.device)
@@ -219,7 +308,7 @@ def run_experiment(
         seed: build_stream(cfg.stream, seed, data) for seed in cfg.seeds
     }  # fail before writing
     cfg = dataclasses.replace(cfg, output=str(folder))
-    _claim_folder(folder, dump_config(cfg))
+    claim_folder(folder, dump_config(cfg), resume)
 
     total = len(cfg.seeds) * len(cfg.strategies) * streams[cfg.seeds[0]].n_experiences
     with tqdm(total=total, disable=not progress, unit="exp", leave=False) as bar:
@@ -228,18 +317,21 @@ def run_experiment(
             for index, entry in enumerate(cfg.strategies):
                 bar.set_description(f"{entry.key} seed {seed}")
                 trains_once = STRATEGIES[entry.name].trains_once
-                record = run_one(
+                done = run_and_save(
                     cfg,
+                    folder,
                     index,
                     seed,
                     stream,
                     device,
                     on_experience=None if trains_once else (lambda _: bar.update(1)),
                 )
-                if trains_once:
+                if done is None or trains_once:
                     bar.update(stream.n_experiences)
-                write_json(run_path(folder, entry.key, seed), record)
-                write_summary(folder)
+                if done is not None:
+                    write_summary(folder)
+    write_summary(folder)
+    remove_empty_checkpoint_folder(folder)
     if plots:
         from alcl.plots import draw_all
 

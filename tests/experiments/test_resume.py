@@ -1,0 +1,91 @@
+"""Resume: every registered strategy, stopped after an experience and resumed with fresh objects,
+ends exactly where the uninterrupted run ends (metrics and final weights, bit for bit on CPU)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from alcl.registry import STRATEGIES
+from experiments.checkpoints import RunCheckpoint
+from experiments.config import config_from_dict
+from experiments.runner import build_stream, run_one
+from tests.experiments.helpers import without_timings
+
+SMALL_MEMORY = {"replay": {"mem_size": 20}, "der": {"mem_size": 20}}
+SMALL_MEMORY |= {name: {"patterns_per_exp": 10} for name in ("gem", "agem")}
+CONFIG = {
+    "seeds": [0],
+    "device": "cpu",
+    "stream": {"dataset": "wine", "n_experiences": 3},
+    "model": {"widths": [8, 8], "label_dim": 4},
+    "training": {"epochs": 3, "batch_size": 16, "lr": 0.01},
+    "adaptive": {"latency_repeats": 0, "thresholds": [0.5, 0.9]},
+    "strategies": [{"name": name, **SMALL_MEMORY.get(name, {})} for name in sorted(STRATEGIES)],
+}
+
+
+class _Stop(Exception):
+    """Stands for the process being killed right after a checkpoint was written."""
+
+
+@pytest.fixture(scope="module")
+def setting():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    cfg = config_from_dict(CONFIG)
+    yield cfg, build_stream(cfg.stream, 0)
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("index", range(len(STRATEGIES)), ids=sorted(STRATEGIES))
+def test_a_stopped_and_resumed_run_equals_the_uninterrupted_one(
+    setting, index, tmp_path, monkeypatch
+):
+    cfg, stream = setting
+    trains_once = STRATEGIES[cfg.strategies[index].name].trains_once
+    stop_after = 1  # the first of 3 experiences (Joint: its only one, so it resumes finished)
+    uninterrupted = run_one(cfg, index, 0, stream, "cpu")
+
+    save = RunCheckpoint.save
+
+    def save_then_stop(self, strategy, progress):
+        save(self, strategy, progress)
+        if progress.done == stop_after:
+            raise _Stop
+
+    checkpoint = tmp_path / "run.pt"
+    monkeypatch.setattr(RunCheckpoint, "save", save_then_stop)
+    with pytest.raises(_Stop):
+        run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
+    monkeypatch.setattr(RunCheckpoint, "save", save)
+    assert checkpoint.is_file()
+
+    resumed = run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)  # fresh objects
+    assert resumed["model_fingerprint"] == uninterrupted["model_fingerprint"]
+    assert without_timings(resumed) == without_timings(uninterrupted)
+    assert len(resumed["accuracy_matrix"]) == (1 if trains_once else 3)
+
+
+def test_al_killed_after_its_last_experience_resumes_to_the_calibration(
+    setting, tmp_path, monkeypatch
+):
+    """A checkpoint after the last experience: only AL's compute and calibration step remain."""
+    cfg, stream = setting
+    index = sorted(STRATEGIES).index("al")
+    uninterrupted = run_one(cfg, index, 0, stream, "cpu")
+    save = RunCheckpoint.save
+
+    def save_then_stop(self, strategy, progress):
+        save(self, strategy, progress)
+        if progress.done == 3:
+            raise _Stop
+
+    checkpoint = tmp_path / "al.pt"
+    monkeypatch.setattr(RunCheckpoint, "save", save_then_stop)
+    with pytest.raises(_Stop):
+        run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
+    monkeypatch.setattr(RunCheckpoint, "save", save)
+    resumed = run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
+    assert resumed["al"]["adaptive"]["threshold"] == uninterrupted["al"]["adaptive"]["threshold"]
+    assert without_timings(resumed) == without_timings(uninterrupted)
