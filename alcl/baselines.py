@@ -163,7 +163,7 @@ class BackpropNet(nn.Module):
             prev = backbone.width(index)
         self.encoders = nn.ModuleList(encoders)
         self.pool = backbone.pool(depth - 1)
-        self.head = nn.Linear(prev, n_classes)
+        self.head = nn.Linear(backbone.pooled_width(depth - 1), n_classes)
 
     def features(self, x: Tensor) -> Tensor:
         """The last block's pooled output for rows ``x`` (NaN = absent)."""

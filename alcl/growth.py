@@ -82,6 +82,7 @@ class GrowthRule:
                 side,
                 self.label_dim,
                 first=index == 0,
+                pooled_width=self.backbone.pooled_width(index),
             )
             net.append(block)
             added.append(block)

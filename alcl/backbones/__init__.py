@@ -5,8 +5,8 @@ The backbone protocol
 
 A backbone is an object with
 
-- ``width(index) -> int``: the pooled width of block ``index`` (0-based), the
-  size of the vector its bridge (and a backprop head) reads;
+- ``width(index) -> int``: the width of block ``index``'s output (0-based):
+  units, channels or hidden size; the next block's encoder reads it;
 - ``encoder(spec: BlockSpec) -> nn.Module``: the encoder f of a new block. The
   growth rule passes the block's ``index``, the width of the block below
   (``prev_width``, None for block 1) and the input ``columns`` the block reads
@@ -16,9 +16,10 @@ A backbone is an object with
   ``(batch, len(columns))`` (None when it reads none). f returns this block's
   output s, which the next block receives as ``s_prev``;
 - ``pool(index) -> nn.Module``: maps block ``index``'s output s to a
-  ``(batch, width(index))`` vector for the bridge: identity for vectors,
-  global average pooling for conv maps, masked mean (or last state) for
-  sequences;
+  ``(batch, pooled_width(index))`` vector for the bridge (and a backprop
+  head): identity for vectors, average pooling (global, or over a small
+  grid) for conv maps, masked mean (or last state) for sequences;
+- ``pooled_width(index) -> int``: the width of that vector;
 - ``reads_absent``: True when its first encoder reads absent inputs (NaN)
   itself, as a mask (images: absent pixels 0 plus a mask channel; tokens:
   padding), so a fixed-width model may hand it NaN-marked rows.

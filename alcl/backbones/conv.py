@@ -8,7 +8,8 @@ A conv block's encoder f reads
   concatenated as channels (:class:`alcl.fusion.ImageSide`),
 
 and runs its stage (supplied by the backbone) on that. The bridge reads the
-stage's map through global average pooling: no flatten-to-linear bridge.
+stage's map through average pooling, global or over a small grid
+(:class:`GridAvgPool`): no flatten-to-linear bridge.
 """
 
 from __future__ import annotations
@@ -17,18 +18,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from alcl.backbones.spec import BlockSpec, ImageSideOptions
+from alcl.backbones.spec import BlockSpec, ConvOptions
 from alcl.fusion import ImageCanvas, ImageSide, concat_channels
 from streams.layout import ImageLayout
 
 
-class GlobalAvgPool(nn.Module):
-    """``(B, C, H, W)`` -> ``(B, C)``: the mean over positions."""
+class GridAvgPool(nn.Module):
+    """``(B, C, H, W)`` -> ``(B, C * grid**2)``: the means over a ``grid`` x ``grid`` grid of cells.
+
+    ``grid`` 1 is global average pooling. A small grid keeps the coarse layout
+    of the map, which a locally trained block otherwise has no reason to
+    keep (auxiliary heads of greedy layer-wise training pool to 2 x 2 for
+    that reason, Belilovsky et al. 2019); the bridge's size stays independent
+    of the image size either way.
+    """
+
+    def __init__(self, grid: int = 1) -> None:
+        super().__init__()
+        self.grid = grid
 
     def forward(self, s: Tensor) -> Tensor:
-        return s.mean(dim=(2, 3))
+        if self.grid == 1:
+            return s.mean(dim=(2, 3))
+        return F.adaptive_avg_pool2d(s, self.grid).flatten(1)
+
+    def extra_repr(self) -> str:
+        return f"grid={self.grid}"
 
 
 class ConvEncoder(nn.Module):
@@ -77,7 +95,7 @@ class ConvBackboneBase:
     layout: Any
     layers_per_block: int = 1
     dropout: float = 0.0
-    options: ImageSideOptions = ImageSideOptions()
+    options: ConvOptions = ConvOptions()
     reads_absent = True  # absent pixels become 0 with a 0 in the mask channel
 
     name = "conv"
@@ -98,7 +116,10 @@ class ConvBackboneBase:
         return int(self.widths[min(index, len(self.widths) - 1)])
 
     def pool(self, index: int) -> nn.Module:
-        return GlobalAvgPool()
+        return GridAvgPool(self.options.pool_grid)
+
+    def pooled_width(self, index: int) -> int:
+        return self.width(index) * self.options.pool_grid**2
 
     def stage(self, index: int, in_channels: int) -> nn.Module:
         """Block ``index``'s layers, reading ``in_channels`` channels; its output has width(index)."""

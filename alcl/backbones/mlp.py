@@ -54,6 +54,9 @@ class MLPBackbone:
             self.dropout,
         )
 
+    def pooled_width(self, index: int) -> int:
+        return self.width(index)
+
     def pool(self, index: int) -> nn.Module:
         """How the encoder output becomes the bridge's input vector (already a vector)."""
         return nn.Identity()

@@ -112,6 +112,9 @@ class SequenceBackboneBase:
     def pool(self, index: int) -> nn.Module:
         return MaskedMean()
 
+    def pooled_width(self, index: int) -> int:
+        return self.width(index)
+
     def layer(self, index: int, in_width: int) -> nn.Module:
         """Block ``index``'s sequence layer, ``(h, mask) -> h'`` of width(index)."""
         raise NotImplementedError

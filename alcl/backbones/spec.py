@@ -44,14 +44,20 @@ class NoOptions:
 
 
 @dataclass(frozen=True)
-class ImageSideOptions:
-    """How a conv block fuses a newly visible image region: a small conv of this many channels."""
+class ConvOptions:
+    """What every conv backbone has: how a block fuses a newly visible image region (a small
+    conv of ``side_channels``, kernel ``side_kernel``) and how its bridge pools its map
+    (``pool_grid`` k: the averages over a k x k grid of cells, k = 1 being global average
+    pooling; the bridge reads channels x k^2 values, whatever the image size)."""
 
     side_channels: int = 8
     side_kernel: int = 3
+    pool_grid: int = 1
 
     def problems(self, widths: Sequence[int] = ()) -> list[str]:
         out = []
+        if self.pool_grid < 1:
+            out.append(f"pool_grid must be >= 1, got {self.pool_grid}")
         if self.side_channels < 1:
             out.append(f"side_channels must be >= 1, got {self.side_channels}")
         if self.side_kernel < 1 or self.side_kernel % 2 == 0:
@@ -60,7 +66,7 @@ class ImageSideOptions:
 
 
 @dataclass(frozen=True)
-class CNNOptions(ImageSideOptions):
+class CNNOptions(ConvOptions):
     kernel: int = 3
     batch_norm: bool = False
 
@@ -72,12 +78,12 @@ class CNNOptions(ImageSideOptions):
 
 
 @dataclass(frozen=True)
-class VGGOptions(ImageSideOptions):
+class VGGOptions(ConvOptions):
     pass
 
 
 @dataclass(frozen=True)
-class ResNetOptions(ImageSideOptions):
+class ResNetOptions(ConvOptions):
     pass
 
 

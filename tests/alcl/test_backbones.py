@@ -76,6 +76,18 @@ def test_bridges_pool_to_the_block_width_without_flattening(case):
         assert block.b(s).shape == (5, 6)
 
 
+def test_conv_bridges_can_pool_over_a_small_grid():
+    case = CASES["cnn"]
+    backbone = build_backbone("cnn", case.widths, layout=IMAGE, options={"pool_grid": 2})
+    assert [backbone.pooled_width(i) for i in range(3)] == [16, 24, 32]
+    s = torch.arange(2 * 4 * 4 * 4, dtype=torch.float32).view(2, 4, 4, 4)
+    pooled = backbone.pool(0)(s)
+    assert pooled.shape == (2, 16)
+    torch.testing.assert_close(pooled.view(2, 4, 2, 2)[:, :, 0, 0], s[:, :, :2, :2].mean((2, 3)))
+    twin = BackpropNet(backbone, 64, 3, depth=3)
+    assert twin.head.in_features == 32
+
+
 @structured
 def test_fusion_parameters_get_gradient_and_change_in_training(case):
     net, _ = case.grown()  # blocks 1, 2 frozen; block 3 reads group 3 as a side input
