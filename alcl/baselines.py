@@ -2,8 +2,8 @@
 
 Baselines have one input per column at every time, so the columns an
 experience does not have (NaN) must be filled in. :class:`FillAbsent` does it,
-in front of an MLP built from the same encoder layer as the AL blocks
-(:class:`alcl.backbones.MLPEncoder`) or in front of Avalanche's PNN. Its modes:
+in front of the backprop reference built from the same encoders as the AL
+blocks (:class:`BackpropNet`, any backbone) or in front of Avalanche's PNN. Its modes:
 
 - ``zero``: absent inputs read 0 (with standardised columns, the mean of the
   training rows of the experience that released the column);
@@ -28,7 +28,8 @@ from avalanche.training.plugins import SynapticIntelligencePlugin
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from alcl.backbones.mlp import MLPEncoder
+from alcl.backbones import BlockSpec
+from alcl.backbones.mlp import MLPBackbone
 from alcl.registry import ABSENT_MODES
 
 
@@ -132,22 +133,61 @@ class CopyingSynapticIntelligence(SynapticIntelligencePlugin):
         self._copy(self.syn_data["old_theta"])
 
 
+class BackpropNet(nn.Module):
+    """The backprop reference: a backbone's block encoders in a fixed stack, a linear head.
+
+    Block 1's encoder reads every column, the others only the block below, as
+    in an AL network grown on a static stream; the head reads the last
+    block's pooled output. Trained end to end, it is the "BP" twin of an AL
+    network of the same ``backbone`` and depth. Absent columns are filled as
+    ``absent`` says (:class:`FillAbsent`); a backbone that reads absent
+    inputs itself (images: 0 plus a mask channel; tokens: masked padding)
+    gets the NaN-marked rows in ``zero+mask`` mode.
+    """
+
+    def __init__(
+        self, backbone, n_features: int, n_classes: int, depth: int, absent: str = "zero"
+    ) -> None:
+        super().__init__()
+        if depth < 1:
+            raise ValueError(f"a backprop model needs at least one block, got depth {depth}.")
+        self.fill = FillAbsent(n_features, absent)
+        self.fill_inputs = not (backbone.reads_absent and absent == "zero+mask")
+        side_width = self.fill.out_features if self.fill_inputs else n_features
+        every, none = torch.arange(n_features), torch.empty(0, dtype=torch.long)
+        encoders, prev = [], None
+        for index in range(depth):
+            first = index == 0
+            spec = BlockSpec(index, prev, every if first else none, side_width if first else 0)
+            encoders.append(backbone.encoder(spec))
+            prev = backbone.width(index)
+        self.encoders = nn.ModuleList(encoders)
+        self.pool = backbone.pool(depth - 1)
+        self.head = nn.Linear(backbone.pooled_width(depth - 1), n_classes)
+
+    def features(self, x: Tensor) -> Tensor:
+        """The last block's pooled output for rows ``x`` (NaN = absent)."""
+        inputs = self.fill(x) if self.fill_inputs else x
+        s = None
+        for index, encoder in enumerate(self.encoders):
+            s = encoder(s, inputs if index == 0 else None)
+        return self.pool(s)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x))
+
+
 def backprop_mlp(
     n_features: int,
     widths: Sequence[int],
     n_classes: int,
     dropout: float = 0.0,
     absent: str = "zero",
-) -> nn.Sequential:
+) -> BackpropNet:
     """FillAbsent -> the AL encoder layers of ``widths`` -> a linear head, trained end to end."""
-    fill = FillAbsent(n_features, absent)
-    layers: list[nn.Module] = [fill]
-    prev = fill.out_features
-    for width in widths:
-        layers.append(MLPEncoder(prev, int(width), dropout=dropout))
-        prev = int(width)
-    layers.append(nn.Linear(prev, n_classes))
-    return nn.Sequential(*layers)
+    return BackpropNet(
+        MLPBackbone(tuple(widths), 1, dropout), n_features, n_classes, len(widths), absent
+    )
 
 
 class AbsentAwarePNN(PNN):

@@ -168,12 +168,14 @@ def make_block(
     n_classes: int,
     label_dim: int,
     first: bool,
+    pooled_width: int | None = None,
 ) -> ALBlock:
-    """Assemble a block around a backbone's encoder ``f`` (whose pooled width is ``width``)."""
+    """Assemble a block around a backbone's encoder ``f``, whose output has ``width`` features
+    (channels, units) and is pooled to ``pooled_width`` values (default: ``width``) for b."""
     code_in = n_classes if first else label_dim
     return ALBlock(
         f=f,
-        b=bridge(pool, width, label_dim),
+        b=bridge(pool, pooled_width or width, label_dim),
         g=label_encoder(code_in, label_dim),
         h=label_decoder(label_dim, code_in, first),
         columns=columns,

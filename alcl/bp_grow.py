@@ -42,9 +42,11 @@ class BPGrowNetwork(BlockStack):
         columns: Tensor,
         label_dim: int,
         first: bool,
+        pooled_width: int | None = None,
     ) -> BPBlock:
         # label_dim is AL's label-code width; a backprop head maps straight to classes.
-        return BPBlock(f, nn.Sequential(pool, nn.Linear(width, self.n_classes)), columns, width)
+        head = nn.Sequential(pool, nn.Linear(pooled_width or width, self.n_classes))
+        return BPBlock(f, head, columns, width)
 
     def _walk(self, x: Tensor, y: Tensor | None):
         """Run every sample through the blocks it reaches; yield (depth, block, rows, s, y_rows).

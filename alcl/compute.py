@@ -3,8 +3,9 @@
 FLOPs are counted by PyTorch's own :class:`torch.utils.flop_counter.FlopCounterMode`
 on the very functions inference runs (:meth:`ALBlock.encode`, the bridge and
 :func:`alcl.inference.decode`). It counts matrix products and convolutions
-(2 FLOPs per multiply-add); element-wise work (activations, softmax) is not
-counted. Per exit depth k (1-based):
+(2 FLOPs per multiply-add), and, with formulas added here, the fused LSTM
+and CPU attention kernels it does not see; element-wise work (activations,
+softmax) is not counted. Per exit depth k (1-based):
 
 - ``encode[k]``: block k's encoder f_k;
 - ``decode[k]``: block k's bridge b_k, then h_k, ..., h_1 (one exit's logits);
@@ -19,6 +20,7 @@ median of several repeats, synchronising CUDA before reading the clock.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -68,9 +70,45 @@ class ExitCosts:
         }
 
 
+def _prod(shape: Any) -> int:
+    return math.prod(int(d) for d in shape)
+
+
+def _rnn_layer_flops(input_shape, w_ih, w_hh, *args, out_shape=None, **kwargs) -> int:
+    """CPU LSTM layer (``mkldnn_rnn_layer``): 2 FLOPs per multiply-add of both weight
+    matrices, for every row and time step."""
+    return 2 * _prod(input_shape[:-1]) * (_prod(w_ih) + _prod(w_hh))
+
+
+def _cudnn_rnn_flops(input_shape, weights, *args, out_shape=None, **kwargs) -> int:
+    """cuDNN recurrent layers: as above, over every weight matrix of every layer and direction."""
+    return 2 * _prod(input_shape[:-1]) * sum(_prod(w) for w in weights if len(w) == 2)
+
+
+def _cpu_attention_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kw) -> int:
+    """CPU fused attention: counted as PyTorch counts its GPU attention kernels."""
+    from torch.utils.flop_counter import sdpa_flop_count
+
+    return sdpa_flop_count(query_shape, key_shape, value_shape)
+
+
+def _extra_formulas() -> dict[Any, Callable[..., int]]:
+    """FLOP formulas for fused kernels :class:`FlopCounterMode` does not count by itself
+    (as of torch 2.x: LSTMs on CPU and cuDNN, and attention on CPU), so recurrent and
+    attention backbones are priced like the rest."""
+    aten = torch.ops.aten
+    formulas = {
+        "mkldnn_rnn_layer": _rnn_layer_flops,
+        "_cudnn_rnn": _cudnn_rnn_flops,
+        "_scaled_dot_product_flash_attention_for_cpu": _cpu_attention_flops,
+    }
+    return {getattr(aten, k): f for k, f in formulas.items() if hasattr(aten, k)}
+
+
 def count_flops(fn: Callable[[], Any]) -> int:
-    """FLOPs of one call of ``fn``, as :class:`FlopCounterMode` counts them."""
-    with FlopCounterMode(display=False) as counter:
+    """FLOPs of one call of ``fn``, as :class:`FlopCounterMode` counts them (plus the fused
+    recurrent and attention kernels it leaves out, see :func:`_extra_formulas`)."""
+    with FlopCounterMode(display=False, custom_mapping=_extra_formulas()) as counter:
         fn()
     return int(counter.get_total_flops())
 

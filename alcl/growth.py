@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
+from alcl.backbones import BlockSpec
 from alcl.block import GrowingBlock
 from alcl.network import BlockStack
 
@@ -26,6 +27,10 @@ from alcl.network import BlockStack
 @dataclass(frozen=True)
 class GrowthRule:
     """``blocks_per_experience`` blocks per experience (``initial_blocks`` for the first).
+
+    ``backbone`` supplies each new block's encoder, pooling and width (the
+    protocol of :mod:`alcl.backbones`); it is told the block's index, the
+    width of the block below and the columns the block reads.
 
     ``freeze`` set to False keeps old blocks training (the ``al-nofreeze`` control).
     """
@@ -69,14 +74,15 @@ class GrowthRule:
             index = net.depth
             prev_width = net.blocks[-1].width if index else None
             side = columns if i == 0 else columns[:0]
-            f = self.backbone.encoder(index, prev_width, int(side.numel()))
+            f = self.backbone.encoder(BlockSpec(index, prev_width, side))
             block = net.make_block(
                 f,
-                self.backbone.pool(),
+                self.backbone.pool(index),
                 self.backbone.width(index),
                 side,
                 self.label_dim,
                 first=index == 0,
+                pooled_width=self.backbone.pooled_width(index),
             )
             net.append(block)
             added.append(block)

@@ -92,8 +92,10 @@ class BlockStack(nn.Module):
         columns: Tensor,
         label_dim: int,
         first: bool,
+        pooled_width: int | None = None,
     ) -> GrowingBlock:
-        """Wrap a backbone's encoder ``f`` into this stack's kind of block (for the growth rule)."""
+        """Wrap a backbone's encoder ``f`` into this stack's kind of block (for the growth rule);
+        ``pool`` maps its output to ``pooled_width`` values (default ``width``)."""
         raise NotImplementedError
 
     def append(self, block: GrowingBlock) -> None:
@@ -174,8 +176,9 @@ class ALNetwork(BlockStack):
         columns: Tensor,
         label_dim: int,
         first: bool,
+        pooled_width: int | None = None,
     ) -> ALBlock:
-        return make_block(f, pool, width, columns, self.n_classes, label_dim, first)
+        return make_block(f, pool, width, columns, self.n_classes, label_dim, first, pooled_width)
 
     def set_exit_rule(self, threshold: float, confidence: str = "max_prob") -> None:
         """Store the adaptive-inference threshold (``inf``: full path) and confidence kind."""

@@ -49,6 +49,24 @@ class Settings:
     weight_decay: float = 0.0
     device: str = "cpu"
     loop: str = "fast"  # fast: alcl.loop.FastLoop for every strategy; avalanche: as shipped
+    backbone: str = (
+        "mlp"  # alcl.backbones.BACKBONES: the encoders of AL, its controls and baselines
+    )
+    backbone_options: dict[str, Any] = field(default_factory=dict)  # the chosen backbone's
+    layout: Any = None  # the stream's layout (ImageLayout, TextLayout), for structured backbones
+
+    def make_backbone(self):
+        """The backbone every strategy builds its encoders from (``widths`` per block)."""
+        from alcl.backbones import build_backbone
+
+        return build_backbone(
+            self.backbone,
+            self.widths,
+            layers_per_block=self.layers_per_block,
+            dropout=self.dropout,
+            layout=self.layout,
+            options=self.backbone_options,
+        )
 
 
 @dataclass(frozen=True)
@@ -111,7 +129,6 @@ def _build_growing(
     cache_mb: float = 1024.0,
 ):
     """AL (local losses) or its ``bp-grow`` control (backprop), grown by the same rule."""
-    from alcl.backbones import MLPBackbone
     from alcl.growth import GrowthRule
 
     if backprop:
@@ -121,9 +138,8 @@ def _build_growing(
         from alcl.network import ALNetwork as Network
         from alcl.strategy import ALStrategy as Strategy
 
-    backbone = MLPBackbone(settings.widths, settings.layers_per_block, settings.dropout)
     growth = GrowthRule(
-        backbone,
+        settings.make_backbone(),
         label_dim=settings.label_dim,
         blocks_per_experience=blocks_per_experience,
         initial_blocks=initial_blocks or None,
@@ -141,21 +157,24 @@ def _build_growing(
 def _baseline(
     class_name: str, trains_once: bool = False, guard_zero_loss: bool = False, **fixed
 ) -> Callable[..., Any]:
-    """Builder of Avalanche's ``class_name`` on the shared backprop MLP."""
+    """Builder of Avalanche's ``class_name`` on the backprop reference of the shared backbone."""
 
     def build(settings: Settings, evaluator, plugins, absent: str = "", **params):
         import avalanche.training as training
         from torch import nn
 
-        from alcl.baselines import NonZeroLoss, RunningMeans, backprop_mlp
+        from alcl.backbones import check_absent
+        from alcl.baselines import BackpropNet, NonZeroLoss, RunningMeans
         from alcl.loop import fast_loop_class
 
-        model = backprop_mlp(
+        mode = absent or settings.absent
+        check_absent(settings.backbone, mode)
+        model = BackpropNet(
+            settings.make_backbone(),
             settings.n_features,
-            settings.widths,
             settings.n_classes,
-            settings.dropout,
-            absent or settings.absent,
+            len(settings.widths),
+            mode,
         )
         plugins = [*(plugins or []), RunningMeans(whole_dataset=trains_once)]
         if guard_zero_loss:
@@ -186,6 +205,11 @@ def _build_pnn(settings: Settings, evaluator, plugins, absent: str = "", adapter
 
     from alcl.baselines import AbsentAwarePNN, RunningMeans, TaskOraclePNNStrategy
     from alcl.loop import fast_loop_class
+
+    if settings.backbone != "mlp":
+        raise ValueError(
+            f"pnn is built on MLP columns only, not on backbone {settings.backbone!r}."
+        )
 
     model = AbsentAwarePNN(
         settings.n_features, settings.widths, absent or settings.absent, adapter=adapter

@@ -162,21 +162,22 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         extra = {} if shallowest == deepest else {"limit": limit}
         self.uniform_depth = deepest if shallowest == deepest else None
         depth = net.frozen_depth()
-        row_bytes = (
-            (net.blocks[depth - 1].width + self.growth.label_dim) * x.element_size() if depth else 0
-        )
         if (
             isinstance(net, ALNetwork)  # other stacks have no label codes to cache
             and 0 < depth < net.depth
             and self.cache_mb > 0
-            and len(x) * row_bytes <= self.cache_mb * 2**20  # else stream through frozen blocks
             and shallowest > depth  # else some rows stop inside the frozen blocks
             and not any(block.training for block in net.blocks[:depth])
         ):
-            parts = [net.prefix(xc, yc, depth) for xc, yc in chunks]
-            extra["s"] = torch.cat([p.s for p in parts])
-            extra["t"] = torch.cat([p.t for p in parts])
-            self.cached_depth = depth
+            # s may be a vector, a feature map or a sequence: its size per row is read
+            # from the first chunk, which is kept if the whole cache fits the bound.
+            first = net.prefix(*chunks[0], depth)
+            row_bytes = (first.s[0].numel() + first.t[0].numel()) * first.s.element_size()
+            if len(x) * row_bytes <= self.cache_mb * 2**20:  # else stream through frozen blocks
+                parts = [first] + [net.prefix(xc, yc, depth) for xc, yc in chunks[1:]]
+                extra["s"] = torch.cat([p.s for p in parts])
+                extra["t"] = torch.cat([p.t for p in parts])
+                self.cached_depth = depth
         self.batch_fields = {name: 2 + i for i, name in enumerate(extra)}
         self.prepared_batches = loader.extended(list(extra.values()))
         self.dataloader = self.prepared_batches

@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 
 from alcl.registry import ABSENT_MODES, STRATEGIES
+from experiments.backbone_config import check_backbone
 from experiments.stream_config import StreamConfig, check_stream
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -53,6 +54,8 @@ class ModelConfig:
     layers_per_block: int = 1
     dropout: float = 0.0
     absent: str = "zero"  # zero | zero+mask | mean: how fixed-width baselines see absent columns
+    backbone: str = "mlp"  # mlp | cnn | vgg | resnet | lstm | transformer (alcl.backbones)
+    backbone_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # per backbone name
 
 
 @dataclass
@@ -300,6 +303,7 @@ def _check_values(cfg: ExperimentConfig) -> None:
                 entry.params.get("adapter", "mlp") in ("mlp", "linear"),
                 f"strategies[{i}].adapter must be 'mlp' or 'linear'.",
             )
+    check_backbone(cfg.model, cfg.stream, cfg.strategies, need)
     keys = [s.key for s in cfg.strategies]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")

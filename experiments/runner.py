@@ -87,6 +87,9 @@ def settings_for(cfg: ExperimentConfig, stream, device: str):
         weight_decay=cfg.training.weight_decay,
         device=device,
         loop=cfg.training.loop,
+        backbone=cfg.model.backbone,
+        backbone_options=cfg.model.backbone_options.get(cfg.model.backbone, {}),
+        layout=stream.layout,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 @dataclass
 class StreamConfig:
     dataset: str = "digits"  # see DATASETS
-    kind: str = "feature_incremental"  # feature_incremental | static | class_incremental | domain
+    kind: str = "feature_incremental"  # feature_incremental | static | class_incremental | domain | repeated
     path: str | None = None  # the file for csv and npz; a text file or folder (local text data)
     data_root: str | None = None  # image and hub data; default $ALCL_DATA, else ~/.cache/alcl/data
     download: bool = True  # fetch missing image/text data when the network allows
@@ -40,7 +40,7 @@ class StreamConfig:
     vocab_size: int = 10000  # text: ids including padding and unknown
 
 
-KINDS = ("feature_incremental", "static", "class_incremental", "domain")
+KINDS = ("feature_incremental", "static", "class_incremental", "domain", "repeated")
 DATASETS = {
     "table": ("digits", "breast_cancer", "wine", "csv", "npz"),
     "image": ("mnist", "fashion_mnist", "cifar10", "cifar100"),

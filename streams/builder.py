@@ -5,7 +5,9 @@
 1. decide the units each experience gets: column groups (feature-incremental;
    every column at once for the other kinds) and, for class-incremental
    streams, the classes (:func:`streams.schedule.deal`: none dropped);
-2. assign and split the samples (:func:`streams.partition.plan_samples`);
+2. assign and split the samples (:func:`streams.partition.plan_samples`); a
+   ``repeated`` stream gives every experience the same samples (static data
+   trained in rounds: AL's layer accumulation, one block per round);
 3. encode text with a vocabulary from the training rows (:mod:`streams.text_encoding`);
 4. fix the column scaling: per-column standardisation with the training rows
    of the experience that releases the column, or pixels / 255, or none;
@@ -36,7 +38,7 @@ from streams.sources import TabularData
 from streams.text_sources import TextData
 from streams.validation import DataError
 
-KINDS = ("feature_incremental", "static", "class_incremental", "domain")
+KINDS = ("feature_incremental", "static", "class_incremental", "domain", "repeated")
 DOMAIN_TRANSFORMS = ("none", "permute")
 
 
@@ -114,8 +116,16 @@ def build_stream(
     if not is_text:
         groups, names = _column_groups(data, kind, n_experiences, release, seed)
     plan = plan_samples(
-        data.y, data.test_y, n_experiences, classes, test_fraction, valid_fraction, seed
+        data.y,
+        data.test_y,
+        1 if kind == "repeated" else n_experiences,
+        classes,
+        test_fraction,
+        valid_fraction,
+        seed,
     )
+    if kind == "repeated":  # the same samples in every experience
+        plan = {split: rows * n_experiences for split, rows in plan.items()}
     if is_text:
         data = _encode(data, np.concatenate(plan["train"]), release, text, n_experiences)
         groups, names = _column_groups(data, kind, n_experiences, release, seed)

@@ -9,6 +9,8 @@ treat them (AL never reads them; a fixed-width baseline fills them in, see
 
 - feature-incremental: samples and column groups arrive together;
 - static: one experience, every column;
+- repeated: the same samples in every experience, every column released by
+  the first (static data trained in rounds: layer accumulation);
 - class-incremental: experience t holds the samples of its classes, every column;
 - domain: disjoint sample chunks, every column, optionally a column permutation each.
 

@@ -10,6 +10,10 @@ import torch
 
 from streams import TabularData, from_arrays
 
+# The tests' models are tiny: one thread runs them fastest, and several threads
+# on a busy machine wait on each other (the suite ran 5x slower with two).
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _seed() -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
+from alcl.backbones.spec import BlockSpec
 from alcl.fusion import concat_vectors
 
 
@@ -33,6 +34,7 @@ class MLPBackbone:
     widths: Sequence[int] = (128, 128, 128, 128)
     layers_per_block: int = 1
     dropout: float = 0.0
+    reads_absent = False  # absent columns must be filled in before an MLP reads them
 
     def __post_init__(self) -> None:
         if not self.widths or any(int(w) < 1 for w in self.widths):
@@ -43,12 +45,18 @@ class MLPBackbone:
     def width(self, index: int) -> int:
         return int(self.widths[min(index, len(self.widths) - 1)])
 
-    def encoder(self, index: int, prev_width: int | None, side_width: int) -> nn.Module:
-        """The encoder of block ``index`` reading ``prev_width`` features plus ``side_width`` columns."""
+    def encoder(self, spec: BlockSpec) -> nn.Module:
+        """The encoder of a block reading ``spec.prev_width`` features plus its side columns."""
         return MLPEncoder(
-            (prev_width or 0) + side_width, self.width(index), self.layers_per_block, self.dropout
+            (spec.prev_width or 0) + spec.n_side,
+            self.width(spec.index),
+            self.layers_per_block,
+            self.dropout,
         )
 
-    def pool(self) -> nn.Module:
+    def pooled_width(self, index: int) -> int:
+        return self.width(index)
+
+    def pool(self, index: int) -> nn.Module:
         """How the encoder output becomes the bridge's input vector (already a vector)."""
         return nn.Identity()

@@ -57,7 +57,7 @@ def test_mean_mode_uses_running_means_of_training_rows_only(stream, name):
     settings = Settings(**{**SETTINGS.__dict__, "absent": "mean"})
     accuracy = ExperienceAccuracy()
     strategy = build_strategy(name, {}, settings, EvaluationPlugin(loggers=[]), [accuracy])
-    fill = strategy.model[0]
+    fill = strategy.model.fill
     assert fill.mode == "mean"
     run_protocol(strategy, stream, accuracy, trains_once=STRATEGIES[name].trains_once)
     # Joint sees every column of every training row once; the others each

@@ -113,6 +113,18 @@ def news_rows(n: int, seed: int = 0, base: int = 1) -> list[list[str]]:
     return rows
 
 
+def text_rows(n: int, n_classes: int, n_fields: int, seed: int = 0) -> list[list[str]]:
+    """``[label, field1, ...]`` rows (labels from 1) whose words name their class."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        label = i % n_classes
+        words = [f"topic{label}", f"word{label}a", f"word{label}b", "common"]
+        fields = [" ".join(rng.choice(words, size=3 + 2 * f)) for f in range(n_fields)]
+        rows.append([str(label + 1), *fields])
+    return rows
+
+
 def write_csv(path: Path, rows: list[list[str]], header: list[str] | None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
