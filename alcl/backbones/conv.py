@@ -21,7 +21,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from alcl.backbones.spec import BlockSpec, ConvOptions
+from alcl.backbones.spec import BlockSpec, ConvOptions, check_stack, width_at
 from alcl.fusion import ImageCanvas, ImageSide, concat_channels
 from streams.layout import ImageLayout
 
@@ -107,13 +107,10 @@ class ConvBackboneBase:
                 "pixels; use an image dataset (mnist, fashion_mnist, cifar10, cifar100) or "
                 "backbone mlp."
             )
-        if not self.widths or any(int(w) < 1 for w in self.widths):
-            raise ValueError(f"widths must list positive ints, got {self.widths}.")
-        if self.layers_per_block < 1:
-            raise ValueError(f"layers_per_block must be >= 1, got {self.layers_per_block}.")
+        check_stack(self.widths, self.layers_per_block)
 
     def width(self, index: int) -> int:
-        return int(self.widths[min(index, len(self.widths) - 1)])
+        return width_at(self.widths, index)
 
     def pool(self, index: int) -> nn.Module:
         return GridAvgPool(self.options.pool_grid)

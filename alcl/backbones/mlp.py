@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from alcl.backbones.spec import BlockSpec
+from alcl.backbones.spec import BlockSpec, check_stack, width_at
 from alcl.fusion import concat_vectors
 
 
@@ -37,13 +37,10 @@ class MLPBackbone:
     reads_absent = False  # absent columns must be filled in before an MLP reads them
 
     def __post_init__(self) -> None:
-        if not self.widths or any(int(w) < 1 for w in self.widths):
-            raise ValueError(
-                f"widths must be a non-empty list of positive ints, got {self.widths}."
-            )
+        check_stack(self.widths, self.layers_per_block)
 
     def width(self, index: int) -> int:
-        return int(self.widths[min(index, len(self.widths) - 1)])
+        return width_at(self.widths, index)
 
     def encoder(self, spec: BlockSpec) -> nn.Module:
         """The encoder of a block reading ``spec.prev_width`` features plus its side columns."""

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from alcl.backbones.spec import BlockSpec
+from alcl.backbones.spec import BlockSpec, check_stack, width_at
 from alcl.fusion import TokenEmbedding, concat_sequences, pack_sequence, unpack_sequence
 from streams.layout import TextLayout
 
@@ -101,13 +101,10 @@ class SequenceBackboneBase:
                 f"backbone {self.name!r} reads token ids; use a text dataset with "
                 "stream.encoding: tokens (or backbone mlp for bow/tfidf columns)."
             )
-        if not self.widths or any(int(w) < 1 for w in self.widths):
-            raise ValueError(f"widths must list positive ints, got {self.widths}.")
-        if self.layers_per_block < 1:
-            raise ValueError(f"layers_per_block must be >= 1, got {self.layers_per_block}.")
+        check_stack(self.widths, self.layers_per_block)
 
     def width(self, index: int) -> int:
-        return int(self.widths[min(index, len(self.widths) - 1)])
+        return width_at(self.widths, index)
 
     def pool(self, index: int) -> nn.Module:
         return MaskedMean()

@@ -14,6 +14,19 @@ from typing import Any
 SEQUENCE_POOLS = ("mean", "last")
 
 
+def check_stack(widths: Sequence[int], layers_per_block: int = 1) -> None:
+    """Raise a ValueError unless ``widths`` lists positive ints and ``layers_per_block`` >= 1."""
+    if not widths or any(int(w) < 1 for w in widths):
+        raise ValueError(f"widths must be a non-empty list of positive ints, got {widths}.")
+    if layers_per_block < 1:
+        raise ValueError(f"layers_per_block must be >= 1, got {layers_per_block}.")
+
+
+def width_at(widths: Sequence[int], index: int) -> int:
+    """Block ``index``'s width (0-based); blocks beyond the list repeat its last width."""
+    return int(widths[min(index, len(widths) - 1)])
+
+
 @dataclass(frozen=True)
 class BlockSpec:
     """What the growth rule (or a fixed-width model) tells a backbone about a block it builds.
