@@ -38,13 +38,15 @@ def validation_score(record: dict[str, Any]) -> float:
 
 def tune(
     cfg: ExperimentConfig, grid: dict[str, list], seed: int, data, device: str = "cpu"
-) -> tuple[dict[str, dict], list[dict]]:
-    """The best grid setting per strategy on ``seed``'s validation sets, and every score."""
+) -> tuple[dict[str, dict], list[dict], dict[str, dict]]:
+    """The best grid setting per strategy on ``seed``'s validation sets, every score, and the
+    chosen setting's record per strategy (a run is a function of its config and seed, so
+    that record is the one a rerun on ``seed`` would write)."""
     stream = build_stream(cfg.stream, seed, data)
     settings = [
         dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())
     ]
-    scores = []
+    scores, records = [], {}
     for setting in settings:
         for index, entry in enumerate(cfg.strategies):
             start = time.perf_counter()
@@ -52,6 +54,7 @@ def tune(
                 record = run_one(_with(cfg, setting), index, seed, stream, device)
             score = validation_score(record)
             scores.append({"strategy": entry.key, **setting, "validation": score})
+            records[entry.key, tuple(setting.items())] = record
             print(
                 f"  tune {entry.key:12s} {setting}  validation {score:.4f}  "
                 f"({time.perf_counter() - start:.0f} s)",
@@ -61,7 +64,8 @@ def tune(
     for entry in cfg.strategies:
         best = max((s for s in scores if s["strategy"] == entry.key), key=lambda s: s["validation"])
         chosen[entry.key] = {k: best[k] for k in grid}
-    return chosen, scores
+    kept = {key: records[key, tuple(chosen[key].items())] for key in chosen}
+    return chosen, scores, kept
 
 
 def run_seeds(
@@ -71,8 +75,13 @@ def run_seeds(
     data,
     folder: Path,
     device: str = "cpu",
+    done: dict[tuple[str, int], dict] | None = None,
 ) -> Path:
-    """Run every strategy with its chosen setting on every seed; write an ordinary results folder."""
+    """Run every strategy with its chosen setting on every seed; write an ordinary results folder.
+
+    ``done`` maps (strategy key, seed) to a record already computed with the chosen
+    setting (during tuning); it is written instead of running again.
+    """
     from alcl.results import atomic_write_text
 
     atomic_write_text(folder / "config.yaml", dump_config(dataclasses.replace(cfg, seeds=seeds)))
@@ -80,8 +89,10 @@ def run_seeds(
         stream = build_stream(cfg.stream, seed, data)
         for index, entry in enumerate(cfg.strategies):
             run_cfg = _with(cfg, chosen.get(entry.key, {}))
-            with quiet_avalanche():
-                record = run_one(run_cfg, index, seed, stream, device)
+            record = (done or {}).get((entry.key, seed))
+            if record is None:
+                with quiet_avalanche():
+                    record = run_one(run_cfg, index, seed, stream, device)
             record["training"] = dataclasses.asdict(run_cfg.training)
             write_json(run_path(folder, entry.key, seed), record)
             write_summary(folder)
@@ -98,11 +109,12 @@ def tune_then_run(
     """Tune on ``seeds[0]``'s validation sets, run all seeds, print the table; return the means."""
     data = load_data(cfg.stream)
     start = time.perf_counter()
-    chosen, scores = tune(cfg, grid, seeds[0], data)
+    chosen, scores, kept = tune(cfg, grid, seeds[0], data)
     write_json(
         folder / "tuning.json", {"grid": grid, "seed": seeds[0], "scores": scores, "chosen": chosen}
     )
-    run_seeds(cfg, chosen, seeds, data, folder)
+    done = {(key, seeds[0]): record for key, record in kept.items()}
+    run_seeds(cfg, chosen, seeds, data, folder, done=done)
     agg = aggregate(summary_rows(load_runs(folder)))
     print(
         f"\n{cfg.stream.dataset}: {cfg.stream.n_experiences} experiences, seeds {seeds}; "
