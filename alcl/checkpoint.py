@@ -92,10 +92,12 @@ def weights_fingerprint(model: torch.nn.Module) -> str:
     digest = hashlib.sha256()
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
-        digest.update(str(tensor.dtype).encode())
-        digest.update(
-            tensor.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes()
-        )
+        digest.update(f"{tensor.dtype} {tuple(tensor.shape)}".encode())
+        flat = tensor.detach().cpu().reshape(-1)
+        # A fresh stride-1 copy: an empty or expanded tensor may keep stride 0 through
+        # reshape and contiguous(), and a byte view of it is refused.
+        flat = torch.empty_like(flat, memory_format=torch.contiguous_format).copy_(flat)
+        digest.update(flat.view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:16]
 
 

@@ -77,3 +77,17 @@ def test_weights_fingerprint_sees_one_changed_bit():
     with torch.no_grad():
         model.weight.view(-1)[0] = torch.nextafter(model.weight.view(-1)[0], torch.tensor(9.0))
     assert weights_fingerprint(model) != before
+
+
+def test_weights_fingerprint_reads_empty_and_stride_0_tensors():
+    """A block of plain layer accumulation reads no columns; a stream may hand it an empty
+    NumPy row with stride 0 (a row of an (n, 0) array), which a byte view refuses."""
+    stride_0 = np.zeros((2, 0), dtype=np.int64)[0]
+    model = torch.nn.Module()
+    model.register_buffer("columns", torch.as_tensor(stride_0, dtype=torch.long).flatten())
+    model.register_buffer("expanded", torch.tensor([7]).expand(3))
+    assert model.columns.stride() == (0,) and model.expanded.stride() == (0,)
+    plain = torch.nn.Module()
+    plain.register_buffer("columns", torch.zeros(0, dtype=torch.long))
+    plain.register_buffer("expanded", torch.tensor([7, 7, 7]))
+    assert weights_fingerprint(model) == weights_fingerprint(plain)
