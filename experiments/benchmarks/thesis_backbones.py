@@ -32,6 +32,9 @@ SETUPS = {
     "images": ("thesis_inference_images_cpu.yaml", {"cnn": 0.01, "vgg": 0.015, "resnet": 0.015}),
     "text": ("thesis_inference_text_cpu.yaml", {"lstm": 0.02, "transformer": 0.02}),
 }
+# With one layer per block a VGG stage is the config's CNN block (3x3 conv, batch norm,
+# ReLU, max-pool); two 3x3 convs per stage make it VGG's.
+OVERRIDES = {"vgg": ["model.layers_per_block=2"]}
 GRID = {"lr": [0.003, 0.01]}
 
 
@@ -56,7 +59,8 @@ def main() -> None:
     parent = Path(args.out or tempfile.mkdtemp(prefix=f"alcl-thesis-{args.modality}-"))
     lines = []
     for backbone in backbones:
-        cfg = load_config(CONFIG_DIR / config_name, [f"model.backbone={backbone}"])
+        overrides = [f"model.backbone={backbone}", *OVERRIDES.get(backbone, [])]
+        cfg = load_config(CONFIG_DIR / config_name, overrides)
         cfg = dataclasses.replace(cfg, seeds=args.seeds, device="cpu")
         print(f"\n## {backbone}\n", flush=True)
         grid = {"lr": args.lrs} | ({"epochs": args.epochs} if args.epochs else {})
