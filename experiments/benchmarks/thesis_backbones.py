@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument(
         "--epochs", type=int, nargs="+", help="an epochs grid (default: the config's epochs)"
     )
+    parser.add_argument("--path", help="the data file (default: the config's stream.path)")
     parser.add_argument("--out", help="parent results folder (default: a temporary folder)")
     args = parser.parse_args()
     config_name, margins = SETUPS[args.modality]
@@ -60,6 +61,7 @@ def main() -> None:
     lines = []
     for backbone in backbones:
         overrides = [f"model.backbone={backbone}", *OVERRIDES.get(backbone, [])]
+        overrides += [f"stream.path={args.path}"] if args.path else []
         cfg = load_config(CONFIG_DIR / config_name, overrides)
         cfg = dataclasses.replace(cfg, seeds=args.seeds, device="cpu")
         print(f"\n## {backbone}\n", flush=True)
