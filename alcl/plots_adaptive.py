@@ -64,11 +64,16 @@ def _panel(ax, x, acc, shortcut_x, shortcut_acc, full, chosen, color, name) -> N
 
 
 def adaptive_figure(plt, groups: dict[str, list[dict[str, Any]]]):
-    """Accuracy against FLOPs and against latency, one point per threshold."""
+    """Accuracy against FLOPs and against latency, one point per threshold.
+
+    Runs that measured no latency (``adaptive.latency_repeats: 0``) get the compute
+    panel alone rather than an empty latency panel.
+    """
     from matplotlib.ticker import EngFormatter
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    timed = False
     for i, (name, runs) in enumerate(groups.items()):
         color = colors[i % len(colors)]
         tests = [r["al"]["adaptive"]["test"] for r in runs]
@@ -83,6 +88,7 @@ def adaptive_figure(plt, groups: dict[str, list[dict[str, Any]]]):
         full_seconds = _mean([t["full_path"]["seconds_per_sample"] for t in tests])
         pick_acc = _mean([p["accuracy"] for p in picks])
         s_acc, s_flops, s_seconds = _shortcuts(runs)
+        timed |= bool(np.isfinite(seconds).any())
         _panel(
             left,
             flops,
@@ -109,8 +115,13 @@ def adaptive_figure(plt, groups: dict[str, list[dict[str, Any]]]):
     left.xaxis.set_major_formatter(EngFormatter())
     left.set_xlabel("mean FLOPs per sample (FlopCounterMode)")
     left.set_ylabel("test accuracy (current features)")
-    right.set_xlabel(f"wall-clock µs per sample (batches of {batch})")
     left.set_title("accuracy vs compute")
+    if not timed:
+        fig.delaxes(right)
+        fig.set_size_inches(7, 3.8)
+        left.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
+        return fig
+    right.set_xlabel(f"wall-clock µs per sample (batches of {batch})")
     right.set_title("accuracy vs latency")
     right.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     return fig
