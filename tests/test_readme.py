@@ -1,0 +1,35 @@
+"""The README's configuration reference stays true to the schema."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from experiments.config import config_from_dict, dump_config
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _reference_block() -> dict:
+    text = README.read_text()
+    section = text[text.index("## Configuration") :]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    return yaml.safe_load(block)
+
+
+def _keys(data: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in data.items():
+        keys.add(prefix + key)
+        if isinstance(value, dict) and key not in ("backbone_options", "sweep"):
+            keys |= _keys(value, f"{prefix}{key}.")
+    return keys
+
+
+def test_readme_config_reference_is_a_valid_config_naming_every_key():
+    documented = _reference_block()
+    cfg = config_from_dict(documented)  # raises on any key or value the schema refuses
+    schema = yaml.safe_load(dump_config(cfg))
+    assert _keys(schema) - {"strategies"} <= _keys(documented)
