@@ -9,10 +9,10 @@ The package is laid out one idea per module:
 - :mod:`alcl.calibration` the adaptive-inference threshold, chosen on validation
 - :mod:`alcl.growth`    the growth rule (freeze, then append feature-augmented blocks)
 - :mod:`alcl.strategy`  the Avalanche strategy (with a cache of frozen-block outputs)
-- :mod:`alcl.bp_grow`   the ``bp-grow`` control: AL's growth, trained by backprop
-- :mod:`alcl.loader`, :mod:`alcl.loop` tensor batches and lean callbacks for any strategy
-- :mod:`alcl.baselines` fixed-width backprop models for the baselines (absent columns, PNN)
-- :mod:`alcl.protocol`, :mod:`alcl.metrics`, :mod:`alcl.results`, :mod:`alcl.plots`
+- :mod:`alcl.baselines.bp_grow`   the ``bp-grow`` control: AL's growth, trained by backprop
+- :mod:`alcl.training.loader`, :mod:`alcl.training.loop` tensor batches and lean callbacks for any strategy
+- :mod:`alcl.baselines.fixed_width` fixed-width backprop models for the baselines (absent columns, PNN)
+- :mod:`alcl.evaluation.protocol`, :mod:`alcl.evaluation.metrics`, :mod:`alcl.results.files`, :mod:`alcl.results.plots`
 
 Importing ``alcl`` itself loads nothing heavy.
 """

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from alcl.config import ModelConfig
 
 
 @dataclass
@@ -42,7 +46,7 @@ class GrowingBlock(nn.Module):
     and freezing.
 
     The AL block below adds the AL parts and local losses; the backprop
-    control ``bp-grow`` (:mod:`alcl.bp_grow`) adds a linear classifier head.
+    control ``bp-grow`` (:mod:`alcl.baselines.bp_grow`) adds a linear classifier head.
     """
 
     def __init__(self, f: nn.Module, columns: Sequence[int] | Tensor, width: int) -> None:
@@ -166,12 +170,14 @@ def make_block(
     width: int,
     columns: Sequence[int] | Tensor,
     n_classes: int,
-    label_dim: int,
+    model: ModelConfig,
     first: bool,
     pooled_width: int | None = None,
 ) -> ALBlock:
     """Assemble a block around a backbone's encoder ``f``, whose output has ``width`` features
-    (channels, units) and is pooled to ``pooled_width`` values (default: ``width``) for b."""
+    (channels, units) and is pooled to ``pooled_width`` values (default: ``width``) for b;
+    ``model`` (the ``model`` config section) gives the label-code width."""
+    label_dim = model.label_dim
     code_in = n_classes if first else label_dim
     return ALBlock(
         f=f,

@@ -23,6 +23,7 @@ the network (:meth:`ALNetwork.set_exit_rule`), so it travels with ``state_dict``
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from torch import Tensor
 
 from alcl import inference
 from alcl.compute import seconds_per_sample
+from alcl.confidence import CONFIDENCES
 from alcl.network import ALNetwork
 
 DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999)
@@ -141,9 +143,9 @@ def threshold_curve(
     ``latency_repeats`` > 0 also times each point (median of that many runs
     over all of ``x`` in batches of ``batch_size``).
     """
-    if confidence not in inference.CONFIDENCES:
+    if confidence not in CONFIDENCES:
         raise ValueError(
-            f"unknown confidence {confidence!r}; choose one of {list(inference.CONFIDENCES)}."
+            f"unknown confidence {confidence!r}; choose one of {list(CONFIDENCES)}."
         )
     if len(y) == 0:
         raise ValueError("cannot calibrate on an empty set; the validation split has no samples.")
@@ -222,25 +224,45 @@ def calibrate(
     return chosen, curve
 
 
-@dataclass(frozen=True)
-class AdaptiveSettings:
-    """How a run calibrates and measures adaptive inference (the config's ``adaptive`` section)."""
+@dataclass
+class AdaptiveConfig:
+    """The ``adaptive`` config section: how a run calibrates and measures adaptive inference."""
 
-    confidence: str = "max_prob"
-    rule: str = "accuracy"
-    epsilon: float = 0.005
-    z: float = 1.645
-    budget: float = 0.5
-    thresholds: tuple[float, ...] | None = None  # None: DEFAULT_THRESHOLDS
+    confidence: str = "max_prob"  # max_prob | entropy
+    rule: str = "accuracy"  # accuracy: least compute within epsilon | budget: best accuracy
+    epsilon: float = 0.005  # accuracy rule: allowed drop below the full path (validation)
+    z: float = 1.645  # accuracy rule: standard errors of margin on that drop (0: none)
+    budget: float = 0.5  # budget rule: mean FLOPs per sample, as a fraction of the full path
+    thresholds: list[float] | None = None  # None: alcl.calibration.DEFAULT_THRESHOLDS
     latency_batch_size: int = 256
-    latency_repeats: int = 3
+    latency_repeats: int = 3  # 0 skips wall-clock timing
+
+    def check(self, need: Callable[[bool, str], None]) -> None:
+        need(
+            self.confidence in CONFIDENCES,
+            f"adaptive.confidence must be max_prob or entropy, got {self.confidence!r}.",
+        )
+        need(
+            self.rule in RULES,
+            f"adaptive.rule must be accuracy or budget, got {self.rule!r}.",
+        )
+        need(self.epsilon >= 0, f"adaptive.epsilon must be >= 0, got {self.epsilon}.")
+        need(self.z >= 0, f"adaptive.z must be >= 0, got {self.z}.")
+        need(0 < self.budget <= 1, f"adaptive.budget must lie in (0, 1], got {self.budget}.")
+        thresholds = self.thresholds
+        need(
+            thresholds is None or (len(thresholds) > 0 and all(0 <= t <= 1 for t in thresholds)),
+            f"adaptive.thresholds must be a non-empty list of numbers in [0, 1], got {thresholds}.",
+        )
+        need(self.latency_batch_size >= 1, "adaptive.latency_batch_size must be >= 1.")
+        need(self.latency_repeats >= 0, "adaptive.latency_repeats must be >= 0 (0 skips timing).")
 
 
 def adaptive_report(
     net: ALNetwork,
     valid: tuple[Tensor, Tensor],
     test: tuple[Tensor, Tensor],
-    settings: AdaptiveSettings | None = None,
+    settings: AdaptiveConfig | None = None,
 ) -> dict[str, Any]:
     """Calibrate on ``valid``, store the rule in ``net``, and measure every threshold on ``test``.
 
@@ -248,7 +270,7 @@ def adaptive_report(
     view). Test accuracy is reported for the threshold chosen on validation;
     the test curve is recorded for the figures, never used to choose.
     """
-    settings = settings or AdaptiveSettings()
+    settings = settings or AdaptiveConfig()
     thresholds = tuple(settings.thresholds or DEFAULT_THRESHOLDS)
     budget = settings.budget if settings.rule == "budget" else None
     chosen, valid_curve = calibrate(

@@ -1,8 +1,8 @@
-"""Compute accounting for AL networks: FLOPs per exit, parameters per block, wall-clock latency.
+"""Compute accounting for AL networks: FLOPs per exit, parameters per block, wall-clock timing.
 
 FLOPs are counted by PyTorch's own :class:`torch.utils.flop_counter.FlopCounterMode`
 on the very functions inference runs (:meth:`ALBlock.encode`, the bridge and
-:func:`alcl.inference.decode`). It counts matrix products and convolutions
+:meth:`ALNetwork.decode`). It counts matrix products and convolutions
 (2 FLOPs per multiply-add), and, with formulas added here, the fused LSTM
 and CPU attention kernels it does not see; element-wise work (activations,
 softmax) is not counted. Per exit depth k (1-based):
@@ -14,8 +14,10 @@ softmax) is not counted. Per exit depth k (1-based):
 - ``adaptive_exit[k]`` = encode[1..k] + decode[1..k]: a sample that leaves
   adaptive inference at depth k, having paid one confidence decode per depth.
 
-Latency is wall-clock time (``time.perf_counter``), after warm-up, as the
-median of several repeats, synchronising CUDA before reading the clock.
+Wall-clock time (:func:`wall_time`) is ``time.perf_counter``, after warm-up, as the
+median of several repeats, synchronising CUDA before reading the clock. The
+latency of every shortcut and the report a run records are in
+:mod:`alcl.evaluation.cost`.
 """
 
 from __future__ import annotations
@@ -26,14 +28,37 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode
 
-from alcl import inference
-from alcl.network import ALNetwork
+
+class ExitNetwork(Protocol):
+    """What the cost accounting and the inference paths (:mod:`alcl.inference`) need of a
+    network: its blocks, and decoding a bridge's label code to logits.
+    :class:`alcl.network.ALNetwork` is the one alcl builds; it uses these modules for its
+    default full path, so they describe it by this protocol instead of importing it."""
+
+    n_features: int
+    n_classes: int
+    blocks: Any
+    exit_threshold: Tensor
+
+    @property
+    def depth(self) -> int: ...
+
+    @property
+    def exit_rule(self) -> tuple[float, str] | None: ...
+
+    def decode(self, t_hat: Tensor, depth: int) -> Tensor: ...
+
+    def depth_limits(self, x: Tensor) -> Tensor | None: ...
+
+    def usable_depth(self, x: Tensor) -> Tensor: ...
+
+    def parameters(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -117,7 +142,7 @@ _PROBE_ROWS = 2  # batch-norm-style layers refuse a batch of one
 
 
 @torch.no_grad()
-def _measure_exit_costs(net: ALNetwork) -> ExitCosts:
+def _measure_exit_costs(net: ExitNetwork) -> ExitCosts:
     device = net.exit_threshold.device
     dtype = next(net.parameters()).dtype
     x = torch.zeros(_PROBE_ROWS, net.n_features, device=device, dtype=dtype)
@@ -131,13 +156,13 @@ def _measure_exit_costs(net: ALNetwork) -> ExitCosts:
         encode.append(count_flops(run_encoder) // _PROBE_ROWS)
         s = box["s"]
         decode.append(
-            count_flops(lambda k=k, block=block, s=s: inference.decode(net, block.b(s), k))
+            count_flops(lambda k=k, block=block, s=s: net.decode(block.b(s), k))
             // _PROBE_ROWS
         )
     return ExitCosts(tuple(encode), tuple(decode))
 
 
-def exit_costs(net: ALNetwork) -> ExitCosts:
+def exit_costs(net: ExitNetwork) -> ExitCosts:
     """FLOPs per sample of every exit of ``net``; counted once per network shape, then reused."""
     key = tuple(id(block) for block in net.blocks)
     cached = getattr(net, "_exit_costs", None)
@@ -147,7 +172,7 @@ def exit_costs(net: ALNetwork) -> ExitCosts:
     return cached[1]
 
 
-def parameters_per_block(net: ALNetwork) -> list[int]:
+def parameters_per_block(net: ExitNetwork) -> list[int]:
     """Number of parameters of each block (f, b, g and h together)."""
     return [sum(p.numel() for p in block.parameters()) for block in net.blocks]
 
@@ -181,45 +206,3 @@ def seconds_per_sample(
             fn(batch)
 
     return wall_time(run_all, x.device, repeats, warmup) / max(len(x), 1)
-
-
-@torch.no_grad()
-def exit_latency(
-    net: ALNetwork, x: Tensor, batch_size: int, repeats: int = 5, warmup: int = 2
-) -> dict[str, Any]:
-    """Latency of one batch of ``batch_size`` rows of ``x`` through each shortcut, and throughput."""
-    batch = x[:batch_size]
-    seconds = [
-        wall_time(lambda k=k: inference.shortcut(net, batch, k), x.device, repeats, warmup)
-        for k in range(1, net.depth + 1)
-    ]
-    return {
-        "batch_size": len(batch),
-        "repeats": repeats,
-        "device": str(x.device),
-        "shortcut_seconds_per_batch": seconds,
-        "shortcut_samples_per_second": [len(batch) / t for t in seconds],
-    }
-
-
-def compute_report(
-    net: ALNetwork, x: Tensor, batch_size: int = 256, repeats: int = 5
-) -> dict[str, Any]:
-    """Everything the results files record about an AL network's cost.
-
-    ``x`` are samples with every column (for the latency probe); ``repeats``
-    of 0 skips the wall-clock measurement.
-    """
-    was_training = net.training
-    net.eval()
-    try:
-        report: dict[str, Any] = {
-            "flop_counter": "torch.utils.flop_counter.FlopCounterMode",
-            "flops_per_sample": exit_costs(net).as_dict(),
-            "parameters_per_block": parameters_per_block(net),
-        }
-        if repeats > 0:
-            report["latency"] = exit_latency(net, x, batch_size, repeats)
-    finally:
-        net.train(was_training)
-    return report

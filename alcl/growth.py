@@ -15,12 +15,13 @@ control), so AL and its backprop control grow identically.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from alcl.backbones import BlockSpec
 from alcl.block import GrowingBlock
+from alcl.config import ModelConfig
 from alcl.network import BlockStack
 
 
@@ -32,11 +33,13 @@ class GrowthRule:
     protocol of :mod:`alcl.backbones`); it is told the block's index, the
     width of the block below and the columns the block reads.
 
-    ``freeze`` set to False keeps old blocks training (the ``al-nofreeze`` control).
+    ``model`` is the ``model`` config section: what the stack needs beyond the encoder
+    to build a block (the label-code width ``label_dim`` of an AL block). ``freeze`` set
+    to False keeps old blocks training (the ``al-nofreeze`` control).
     """
 
     backbone: object
-    label_dim: int = 32
+    model: ModelConfig = field(default_factory=ModelConfig)
     blocks_per_experience: int = 1
     initial_blocks: int | None = None
     freeze: bool = True
@@ -44,8 +47,8 @@ class GrowthRule:
     def __post_init__(self) -> None:
         if self.blocks_per_experience < 1 or (self.initial_blocks or 1) < 1:
             raise ValueError("blocks_per_experience and initial_blocks must be >= 1.")
-        if self.label_dim < 1:
-            raise ValueError(f"label_dim must be >= 1, got {self.label_dim}.")
+        if self.model.label_dim < 1:
+            raise ValueError(f"label_dim must be >= 1, got {self.model.label_dim}.")
 
     def blocks_after(self, n_experiences: int) -> int:
         """How many blocks the network has after ``n_experiences`` experiences."""
@@ -80,7 +83,7 @@ class GrowthRule:
                 self.backbone.pool(index),
                 self.backbone.width(index),
                 side,
-                self.label_dim,
+                self.model,
                 first=index == 0,
                 pooled_width=self.backbone.pooled_width(index),
             )

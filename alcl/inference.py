@@ -20,38 +20,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-if TYPE_CHECKING:
-    from alcl.network import ALNetwork
-
-CONFIDENCES = ("max_prob", "entropy")
-
-
-def confidence(logits: Tensor, kind: str = "max_prob") -> Tensor:
-    """A probability-based confidence in [0, 1] per sample.
-
-    ``max_prob`` is the largest softmax probability; ``entropy`` is
-    1 - H(p) / log(C), the normalised entropy of the softmax.
-    """
-    if kind == "max_prob":
-        return torch.softmax(logits, dim=1).amax(dim=1)
-    if kind == "entropy":
-        log_p = torch.log_softmax(logits, dim=1)
-        h = -(log_p.exp() * log_p).sum(dim=1)
-        return 1.0 - h / math.log(logits.shape[1])
-    raise ValueError(f"unknown confidence {kind!r}; choose one of {list(CONFIDENCES)}.")
-
-
-def decode(net: ALNetwork, t_hat: Tensor, depth: int) -> Tensor:
-    """Decode a label code predicted at ``depth`` (1-based) through h_depth, ..., h_1 to logits."""
-    t = t_hat
-    for k in range(depth - 1, -1, -1):  # indexing, not slicing: a ModuleList slice is a new module
-        t = net.blocks[k].h(t)
-    return t
+from alcl.compute import ExitNetwork, exit_costs
+from alcl.confidence import CONFIDENCES, confidence
 
 
 @dataclass
@@ -67,7 +41,7 @@ class Prediction:
         return self.logits.argmax(dim=1)
 
 
-def _resolve_rule(net: ALNetwork, threshold: float | None, kind: str | None) -> tuple[float, str]:
+def _resolve_rule(net: ExitNetwork, threshold: float | None, kind: str | None) -> tuple[float, str]:
     if threshold is None:
         rule = net.exit_rule
         if rule is None:
@@ -85,7 +59,7 @@ def _resolve_rule(net: ALNetwork, threshold: float | None, kind: str | None) -> 
 
 @torch.no_grad()
 def adaptive(
-    net: ALNetwork,
+    net: ExitNetwork,
     x: Tensor,
     threshold: float | None = None,
     kind: str | None = None,
@@ -99,8 +73,6 @@ def adaptive(
     everything at depth 1; a threshold above 1 gives the full path (and
     computes no confidence on the way). Runs without autograd.
     """
-    from alcl.compute import exit_costs
-
     threshold, kind = _resolve_rule(net, threshold, kind)
     costs = exit_costs(net)
     limit = net.depth_limits(x)  # None: every sample can reach every block
@@ -129,11 +101,11 @@ def adaptive(
         block = net.blocks[k - 1]
         s = block.encode(s, x, rows)
         if k == deepest:  # everyone left exits here
-            out = decode(net, block.b(s), k)
+            out = net.decode(block.b(s), k)
             logits, exit_depth = _write(logits, exit_depth, rows, out, k)
             break
         if thresholding:
-            out = decode(net, block.b(s), k)
+            out = net.decode(block.b(s), k)
             done = confidence(out, kind) >= threshold
             if k >= shallowest:
                 done |= lim == k
@@ -145,12 +117,12 @@ def adaptive(
         if n_done == 0:
             continue
         if n_done == len(done):
-            out = out if out is not None else decode(net, block.b(s), k)
+            out = out if out is not None else net.decode(block.b(s), k)
             logits, exit_depth = _write(logits, exit_depth, rows, out, k)
             break
         leave = torch.nonzero_static(done, size=n_done).squeeze(1)
         stay = torch.nonzero_static(~done, size=len(done) - n_done).squeeze(1)
-        out = out[leave] if out is not None else decode(net, block.b(s[leave]), k)
+        out = out[leave] if out is not None else net.decode(block.b(s[leave]), k)
         logits, exit_depth = _write(
             logits, exit_depth, leave if rows is None else rows[leave], out, k
         )
@@ -174,12 +146,12 @@ def _write(
     return logits, exit_depth
 
 
-def full_path(net: ALNetwork, x: Tensor) -> Prediction:
+def full_path(net: ExitNetwork, x: Tensor) -> Prediction:
     """Each sample through every block it can reach (the deepest exit)."""
     return adaptive(net, x, threshold=math.inf, kind="max_prob")
 
 
-def shortcut(net: ALNetwork, x: Tensor, depth: int) -> Tensor:
+def shortcut(net: ExitNetwork, x: Tensor, depth: int) -> Tensor:
     """Logits of the shortcut at ``depth`` (1-based) for samples that can reach it."""
     if not 1 <= depth <= net.depth:
         raise ValueError(f"depth must lie in 1..{net.depth}, got {depth}.")
@@ -188,15 +160,15 @@ def shortcut(net: ALNetwork, x: Tensor, depth: int) -> Tensor:
     s = None
     for block in net.blocks[:depth]:
         s = block.encode(s, x)
-    return decode(net, net.blocks[depth - 1].b(s), depth)
+    return net.decode(net.blocks[depth - 1].b(s), depth)
 
 
-def all_exits(net: ALNetwork, x: Tensor) -> list[Tensor]:
+def all_exits(net: ExitNetwork, x: Tensor) -> list[Tensor]:
     """Logits of every shortcut 1..L, sharing one pass through the encoders."""
     if (net.usable_depth(x) < net.depth).any():
         raise ValueError("all_exits needs samples with every column the network reads.")
     outs, s = [], None
     for k, block in enumerate(net.blocks, start=1):
         s = block.encode(s, x)
-        outs.append(decode(net, block.b(s), k))
+        outs.append(net.decode(block.b(s), k))
     return outs

@@ -7,7 +7,7 @@ The network computes; it does not decide when to grow (that is
 
 :class:`BlockStack` is what every growing stack shares, AL or not: the list of
 blocks, freezing, and the column routing (how deep a sample can go given the
-columns it has). The backprop control ``bp-grow`` (:mod:`alcl.bp_grow`) is
+columns it has). The backprop control ``bp-grow`` (:mod:`alcl.baselines.bp_grow`) is
 another :class:`BlockStack`, grown by the same :class:`alcl.growth.GrowthRule`.
 """
 
@@ -16,12 +16,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
 from alcl import inference
 from alcl.block import ALBlock, GrowingBlock, make_block
+from alcl.confidence import CONFIDENCES
+
+if TYPE_CHECKING:
+    from alcl.config import ModelConfig
 
 
 @dataclass
@@ -49,7 +54,7 @@ class TrainStep:
         with torch.no_grad():
             for rows, code, depth, bridged in self.exits:
                 t_hat = code if bridged else self.net.blocks[depth - 1].b(code)
-                decoded = inference.decode(self.net, t_hat, depth)
+                decoded = self.net.decode(t_hat, depth)
                 if rows is None:
                     return decoded
                 if out is None:
@@ -90,12 +95,13 @@ class BlockStack(nn.Module):
         pool: nn.Module,
         width: int,
         columns: Tensor,
-        label_dim: int,
+        model: ModelConfig,
         first: bool,
         pooled_width: int | None = None,
     ) -> GrowingBlock:
         """Wrap a backbone's encoder ``f`` into this stack's kind of block (for the growth rule);
-        ``pool`` maps its output to ``pooled_width`` values (default ``width``)."""
+        ``pool`` maps its output to ``pooled_width`` values (default ``width``); ``model`` is
+        the ``model`` config section (label-code width and the other block settings)."""
         raise NotImplementedError
 
     def append(self, block: GrowingBlock) -> None:
@@ -174,22 +180,29 @@ class ALNetwork(BlockStack):
         pool: nn.Module,
         width: int,
         columns: Tensor,
-        label_dim: int,
+        model: ModelConfig,
         first: bool,
         pooled_width: int | None = None,
     ) -> ALBlock:
-        return make_block(f, pool, width, columns, self.n_classes, label_dim, first, pooled_width)
+        return make_block(f, pool, width, columns, self.n_classes, model, first, pooled_width)
+
+    def decode(self, t_hat: Tensor, depth: int) -> Tensor:
+        """Decode a label code predicted at ``depth`` (1-based) through h_depth, ..., h_1 to logits."""
+        t = t_hat
+        for k in range(depth - 1, -1, -1):  # indexing: a ModuleList slice is a new module
+            t = self.blocks[k].h(t)
+        return t
 
     def set_exit_rule(self, threshold: float, confidence: str = "max_prob") -> None:
         """Store the adaptive-inference threshold (``inf``: full path) and confidence kind."""
-        if confidence not in inference.CONFIDENCES:
+        if confidence not in CONFIDENCES:
             raise ValueError(
-                f"unknown confidence {confidence!r}; choose one of {list(inference.CONFIDENCES)}."
+                f"unknown confidence {confidence!r}; choose one of {list(CONFIDENCES)}."
             )
         if math.isnan(threshold) or threshold < 0:
             raise ValueError(f"an exit threshold must be >= 0 (or inf), got {threshold}.")
         self.exit_threshold.fill_(float(threshold))
-        self.exit_confidence.fill_(inference.CONFIDENCES.index(confidence))
+        self.exit_confidence.fill_(CONFIDENCES.index(confidence))
 
     @property
     def exit_rule(self) -> tuple[float, str] | None:
@@ -197,7 +210,7 @@ class ALNetwork(BlockStack):
         threshold = float(self.exit_threshold)
         if math.isnan(threshold):
             return None
-        return threshold, inference.CONFIDENCES[int(self.exit_confidence)]
+        return threshold, CONFIDENCES[int(self.exit_confidence)]
 
     def label_code(self, y: Tensor, dtype: torch.dtype) -> Tensor:
         """t_0: the one-hot label (a scatter: unlike F.one_hot, it never synchronises a GPU)."""

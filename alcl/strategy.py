@@ -11,7 +11,7 @@ The strategy orchestrates and the network computes:
 
 Cheap growth. When the experience's data fits in memory and reading it
 applies no transform, it is served as large shuffled tensor batches
-instead of Avalanche's per-sample loader (:mod:`alcl.loop`). Frozen blocks
+instead of Avalanche's per-sample loader (:mod:`alcl.training.loop`). Frozen blocks
 are deterministic (always in eval mode), so their outputs s and t at the last
 frozen block are then computed once per experience and cached next to the
 data; the new blocks train on the cache. The cache is bounded by
@@ -30,6 +30,8 @@ supervised template, unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -38,11 +40,14 @@ from avalanche.training.plugins.evaluation import EvaluationPlugin, default_eval
 from avalanche.training.templates import SupervisedTemplate
 from torch import nn
 
+from alcl.backbones import backbone_for
+from alcl.config import ModelConfig, TrainingConfig
 from alcl.growth import GrowthRule
-from alcl.loader import TensorBatches
-from alcl.loop import FastLoop
 from alcl.network import ALNetwork, BlockStack, Prefix, TrainStep
-from alcl.optim import OptimizerFactory
+from alcl.registry import Problem, register_strategy
+from alcl.training.loader import TensorBatches
+from alcl.training.loop import FastLoop, loop_kwargs
+from alcl.training.optim import OptimizerFactory, optimizer_for
 
 _CHUNK = 4096  # rows per forward pass when preparing an experience's batches
 
@@ -51,7 +56,7 @@ class ALStrategy(FastLoop, SupervisedTemplate):
     """Train an :class:`ALNetwork` on a stream, growing it at every experience.
 
     ``fast_loop`` serves in-memory data as tensor minibatches and skips
-    callbacks no plugin implements (:class:`alcl.loop.FastLoop`);
+    callbacks no plugin implements (:class:`alcl.training.loop.FastLoop`);
     ``cache_mb`` bounds the cache of frozen-block outputs (0 disables it).
     Subclasses train another kind of growing stack by setting ``network_type``
     and overriding :meth:`training_step` (the ``bp-grow`` control does).
@@ -232,3 +237,67 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         super()._train_cleanup()
         self.prepared_batches = None  # release the experience's tensors and cache
         self.last_step = None
+
+
+@dataclass(frozen=True)
+class GrowthParams:
+    """The hyper-parameters of a growing stack (AL and its controls): blocks per experience
+    (``initial_blocks`` 0 means ``blocks_per_experience``) and the frozen-block cache bound."""
+
+    blocks_per_experience: int = 1
+    initial_blocks: int = 0
+    cache_mb: float = 1024.0
+
+    def problems(self) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class ALParams(GrowthParams):
+    freeze: bool = True
+
+
+def build_growing(
+    problem: Problem,
+    model: ModelConfig,
+    training: TrainingConfig,
+    params: GrowthParams,
+    *,
+    network: type[BlockStack] = ALNetwork,
+    strategy: type[ALStrategy] | None = None,
+    freeze: bool = True,
+    device: str = "cpu",
+    evaluator=None,
+    plugins=None,
+) -> ALStrategy:
+    """AL (local losses) or one of its controls, grown by the same :class:`GrowthRule`."""
+    growth = GrowthRule(
+        backbone_for(model, problem.layout),
+        model,
+        blocks_per_experience=params.blocks_per_experience,
+        initial_blocks=params.initial_blocks or None,
+        freeze=getattr(params, "freeze", freeze),
+    )
+    return (strategy or ALStrategy)(
+        model=network(problem.n_features, problem.n_classes),
+        growth=growth,
+        optimizer_factory=optimizer_for(training),
+        cache_mb=params.cache_mb,
+        **loop_kwargs(training, device, evaluator, plugins),
+    )
+
+
+register_strategy(
+    "al",
+    ALStrategy,
+    ALParams,
+    "Associated Learning: freeze old blocks, append feature-augmented ones "
+    "(initial_blocks 0 means blocks_per_experience; cache_mb bounds the cache of "
+    "frozen-block outputs, 0 disables it)",
+)(build_growing)
+register_strategy(
+    "al-nofreeze",
+    ALStrategy,
+    GrowthParams,
+    "control: AL that appends blocks but keeps training the old ones",
+)(partial(build_growing, freeze=False))

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from alcl.backbones import BACKBONES, check_absent, make_options
-from alcl.registry import STRATEGIES
-from experiments.stream_config import DATASETS
+from streams import DATASETS
 
 
 def check_backbone(
@@ -56,7 +55,7 @@ def check_backbone(
             f"{stream.dataset!r} with encoding {stream.encoding!r}.",
         )
     for i, entry in enumerate(strategies):
-        spec = STRATEGIES[entry.name]
+        spec = entry.entry
         if entry.name == "pnn":
             need(name == "mlp", f"strategies[{i}]: pnn is built on MLP columns; use backbone mlp.")
         if spec.fixed_width:

@@ -4,9 +4,9 @@ and whether it belongs to the run that wants to resume from it.
 ``checkpoints/<strategy>__seed<k>.pt`` holds, after the run's last finished
 experience: the run's identity (strategy, seed, the config's digest and the
 stream's sample fingerprint), the metrics measured so far
-(:class:`alcl.protocol.Progress`), the strategy's state
-(:mod:`alcl.strategy_state`) and every random generator's state
-(:mod:`alcl.checkpoint`). It is replaced atomically after every experience
+(:class:`alcl.evaluation.protocol.Progress`), the strategy's state
+(:mod:`alcl.state.strategy_state`) and every random generator's state
+(:mod:`alcl.state.checkpoint`). It is replaced atomically after every experience
 and deleted once the run's metrics file is written.
 """
 
@@ -24,7 +24,7 @@ CHECKPOINTS_DIR = "checkpoints"
 
 def checkpoint_path(folder: str | Path, strategy: str, seed: int) -> Path:
     """``<folder>/checkpoints/<strategy>__seed<k>.pt``, named as the run's metrics file."""
-    from alcl.results import run_path
+    from alcl.results.files import run_path
 
     return Path(folder) / CHECKPOINTS_DIR / run_path(folder, strategy, seed).with_suffix(".pt").name
 
@@ -57,9 +57,9 @@ class RunCheckpoint:
         self.data: dict[str, Any] | None = None
 
     def progress(self):
-        """The saved :class:`alcl.protocol.Progress`, or None when there is no checkpoint yet."""
-        from alcl.checkpoint import CheckpointError, load_checkpoint
-        from alcl.protocol import Progress
+        """The saved :class:`alcl.evaluation.protocol.Progress`, or None when there is no checkpoint yet."""
+        from alcl.evaluation.protocol import Progress
+        from alcl.state.checkpoint import CheckpointError, load_checkpoint
 
         if not self.path.is_file():
             return None
@@ -73,9 +73,9 @@ class RunCheckpoint:
 
     def restore(self, strategy, trains_once: bool) -> None:
         """Put the saved strategy state and random state into a freshly built ``strategy``."""
-        from alcl.checkpoint import set_rng_state
-        from alcl.protocol import Progress, train_views
-        from alcl.strategy_state import load_strategy_state
+        from alcl.evaluation.protocol import Progress, train_views
+        from alcl.state.checkpoint import set_rng_state
+        from alcl.state.strategy_state import load_strategy_state
 
         assert self.data is not None, "call progress() first"
         done = Progress.from_dict(self.data["progress"]).done
@@ -90,8 +90,8 @@ class RunCheckpoint:
         DataLoader draws from PyTorch's generator), so a run computes the same
         numbers whether it saves checkpoints or not.
         """
-        from alcl.checkpoint import rng_state, save_checkpoint, set_rng_state
-        from alcl.strategy_state import strategy_state
+        from alcl.state.checkpoint import rng_state, save_checkpoint, set_rng_state
+        from alcl.state.strategy_state import strategy_state
 
         rng = rng_state()
         state = strategy_state(strategy)

@@ -36,56 +36,18 @@ from typing import Any
 
 import yaml
 
-from alcl.registry import ABSENT_MODES, STRATEGIES
+from alcl.calibration import AdaptiveConfig
+from alcl.config import ModelConfig, TrainingConfig
+from alcl.registry import StrategyEntry, strategies
+from alcl.results.logs import LoggingConfig
 from experiments.backbone_config import check_backbone
-from experiments.stream_config import StreamConfig, check_stream
+from experiments.errors import ConfigError
+from experiments.overrides import apply_overrides
+from streams import StreamConfig, check_stream
 
 CONFIG_DIR = Path(__file__).parent / "configs"
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot run, with the key at fault and the fix."""
-
-
-@dataclass
-class ModelConfig:
-    widths: list[int] = field(default_factory=lambda: [128, 128, 128, 128])
-    label_dim: int = 32
-    layers_per_block: int = 1
-    dropout: float = 0.0
-    absent: str = "zero"  # zero | zero+mask | mean: how fixed-width baselines see absent columns
-    backbone: str = "mlp"  # mlp | cnn | vgg | resnet | lstm | transformer (alcl.backbones)
-    backbone_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # per backbone name
-
-
-@dataclass
-class TrainingConfig:
-    epochs: int = 30
-    batch_size: int = 32
-    eval_batch_size: int = 1024
-    optimizer: str = "adam"  # adam | adamw | sgd
-    lr: float = 0.003
-    weight_decay: float = 0.0
-    loop: str = "fast"  # fast (tensor batches, lean callbacks) | avalanche (as shipped)
-
-
-@dataclass
-class AdaptiveConfig:
-    confidence: str = "max_prob"  # max_prob | entropy
-    rule: str = "accuracy"  # accuracy: least compute within epsilon | budget: best accuracy
-    epsilon: float = 0.005  # accuracy rule: allowed drop below the full path (validation)
-    z: float = 1.645  # accuracy rule: standard errors of margin on that drop (0: none)
-    budget: float = 0.5  # budget rule: mean FLOPs per sample, as a fraction of the full path
-    thresholds: list[float] | None = None  # None: alcl.calibration.DEFAULT_THRESHOLDS
-    latency_batch_size: int = 256
-    latency_repeats: int = 3  # 0 skips wall-clock timing
-
-
-@dataclass
-class LoggingConfig:
-    """Text and CSV logs are always written (logs/<strategy>__seed<k>/); TensorBoard on request."""
-
-    tensorboard: bool = False
+DEFAULT_STRATEGIES = ("al", "naive", "replay", "cumulative", "joint")
+"""The strategies of a config that names none."""
 
 
 @dataclass
@@ -97,6 +59,16 @@ class StrategyConfig:
     @property
     def key(self) -> str:
         return self.label or self.name
+
+    @property
+    def entry(self) -> StrategyEntry:
+        """The registered strategy (:mod:`alcl.registry`): its class, builder and flags."""
+        return strategies()[self.name]
+
+    @property
+    def options(self) -> Any:
+        """The typed hyper-parameters: the entry's params dataclass, given values overlaid."""
+        return self.entry.options(self.params)
 
 
 @dataclass
@@ -112,9 +84,7 @@ class ExperimentConfig:
     adaptive: AdaptiveConfig = field(default_factory=AdaptiveConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     strategies: list[StrategyConfig] = field(
-        default_factory=lambda: [
-            StrategyConfig(n) for n in ("al", "naive", "replay", "cumulative", "joint")
-        ]
+        default_factory=lambda: [StrategyConfig(n) for n in DEFAULT_STRATEGIES]
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,22 +165,23 @@ def _strategy(entry: Any, index: int) -> StrategyConfig:
     entry = dict(entry)
     name = entry.pop("name")
     label = entry.pop("label", "")
-    if name not in STRATEGIES:
-        raise ConfigError(
-            f"{where}: unknown strategy {name!r}; choose one of {sorted(STRATEGIES)}."
-        )
-    spec = STRATEGIES[name].params
+    table = strategies()
+    if name not in table:
+        raise ConfigError(f"{where}: unknown strategy {name!r}; choose one of {sorted(table)}.")
+    hints = typing.get_type_hints(table[name].params)
     for key, value in entry.items():
-        if key not in spec:
+        if key not in hints:
             raise ConfigError(
-                f"{where}: strategy {name!r} has no hyper-parameter {key!r}; allowed: {sorted(spec) or 'none'}."
+                f"{where}: strategy {name!r} has no hyper-parameter {key!r}; allowed: {sorted(hints) or 'none'}."
             )
-        kind = spec[key][0]
+        kind = hints[key]
         value = entry[key] = _as_float(value) if kind is float else value
         if not _type_ok(value, kind):
-            raise ConfigError(f"{where}.{key} must be {kind.__name__}, got {value!r}.")
+            raise ConfigError(f"{where}.{key} must be {_type_name(kind)}, got {value!r}.")
     if not isinstance(label, str):
         raise ConfigError(f"{where}.label must be a string, got {label!r}.")
+    for problem in table[name].options(entry).problems():
+        raise ConfigError(f"{where}.{problem}.")
     return StrategyConfig(name, label, entry)
 
 
@@ -262,71 +233,20 @@ def _check_values(cfg: ExperimentConfig) -> None:
     )
     check_stream(cfg.stream, need)
     need(cfg.threads >= 0, f"threads must be >= 0 (0: PyTorch's default), got {cfg.threads}.")
-    need(
-        len(cfg.model.widths) > 0 and min(cfg.model.widths) > 0,
-        "model.widths must list positive ints.",
-    )
-    need(cfg.model.label_dim > 0, "model.label_dim must be > 0.")
-    need(0.0 <= cfg.model.dropout < 1.0, "model.dropout must lie in [0, 1).")
-    need(cfg.training.epochs >= 1, "training.epochs must be >= 1.")
-    need(
-        cfg.training.batch_size >= 1 and cfg.training.eval_batch_size >= 1,
-        "batch sizes must be >= 1.",
-    )
-    need(cfg.training.lr > 0, "training.lr must be > 0.")
-    need(
-        cfg.training.optimizer in ("adam", "adamw", "sgd"),
-        f"training.optimizer must be adam, adamw or sgd, got {cfg.training.optimizer!r}.",
-    )
-    need(
-        cfg.training.loop in ("fast", "avalanche"),
-        f"training.loop must be fast or avalanche, got {cfg.training.loop!r}.",
-    )
-    _check_adaptive(cfg.adaptive, need)
-    need(
-        cfg.model.absent in ABSENT_MODES,
-        f"model.absent must be one of {list(ABSENT_MODES)}, got {cfg.model.absent!r}.",
-    )
+    cfg.model.check(need)
+    cfg.training.check(need)
+    cfg.adaptive.check(need)
     for i, entry in enumerate(cfg.strategies):
-        absent = entry.params.get("absent", "")
-        need(
-            absent in ("", *ABSENT_MODES),
-            f"strategies[{i}].absent must be one of {list(ABSENT_MODES)}, got {absent!r}.",
-        )
         if entry.name == "pnn":
             need(
                 len(set(cfg.model.widths)) == 1,
                 f"strategies[{i}]: pnn columns have one width per layer, so model.widths must "
                 f"be equal, got {cfg.model.widths}.",
             )
-            need(
-                entry.params.get("adapter", "mlp") in ("mlp", "linear"),
-                f"strategies[{i}].adapter must be 'mlp' or 'linear'.",
-            )
     check_backbone(cfg.model, cfg.stream, cfg.strategies, need)
     keys = [s.key for s in cfg.strategies]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")
-
-
-def _check_adaptive(a: AdaptiveConfig, need) -> None:
-    need(
-        a.confidence in ("max_prob", "entropy"),
-        f"adaptive.confidence must be max_prob or entropy, got {a.confidence!r}.",
-    )
-    need(
-        a.rule in ("accuracy", "budget"),
-        f"adaptive.rule must be accuracy or budget, got {a.rule!r}.",
-    )
-    need(a.epsilon >= 0, f"adaptive.epsilon must be >= 0, got {a.epsilon}.")
-    need(a.z >= 0, f"adaptive.z must be >= 0, got {a.z}.")
-    need(0 < a.budget <= 1, f"adaptive.budget must lie in (0, 1], got {a.budget}.")
-    need(
-        a.thresholds is None or (len(a.thresholds) > 0 and all(0 <= t <= 1 for t in a.thresholds)),
-        f"adaptive.thresholds must be a non-empty list of numbers in [0, 1], got {a.thresholds}.",
-    )
-    need(a.latency_batch_size >= 1, "adaptive.latency_batch_size must be >= 1.")
-    need(a.latency_repeats >= 0, "adaptive.latency_repeats must be >= 0 (0 skips timing).")
 
 
 def load_raw(path: str | Path | None = None) -> dict[str, Any]:
@@ -347,9 +267,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     """Load a YAML config file (``None``: the default experiment), with ``key=value`` overrides."""
     data = load_raw(path)
     if overrides:
-        from experiments.overrides import apply_overrides
-
-        data = apply_overrides(data, overrides)
+        data = apply_overrides(data, overrides, DEFAULT_STRATEGIES)
     return config_from_dict(data)
 
 

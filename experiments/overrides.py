@@ -15,12 +15,12 @@ fails with the key and the allowed values named.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import yaml
 
-from experiments.config import ConfigError
+from experiments.errors import ConfigError
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -58,8 +58,13 @@ def _strategy_entry(strategies: list, step: str, key: str) -> dict:
     return strategies[index]
 
 
-def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``key`` (a dotted path) of the raw config mapping ``data`` to ``value``, in place."""
+def set_dotted(
+    data: dict[str, Any], key: str, value: Any, default_strategies: Sequence[str] = ()
+) -> None:
+    """Set ``key`` (a dotted path) of the raw config mapping ``data`` to ``value``, in place.
+
+    A path into ``strategies`` of a mapping without them starts from ``default_strategies``.
+    """
     steps = key.split(".")
     if any(not s for s in steps):
         raise ConfigError(f"{key!r} is not a dotted key such as training.epochs.")
@@ -81,9 +86,7 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
             raise ConfigError(f"{key}: {'.'.join(steps[:depth])} is not a mapping.")
         if node.get(step) is None:
             if step == "strategies":
-                from experiments.config import ExperimentConfig
-
-                node[step] = [s["name"] for s in ExperimentConfig().to_dict()["strategies"]]
+                node[step] = list(default_strategies)
             else:
                 node[step] = {}
         node = node[step]
@@ -102,9 +105,11 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     node[last] = value
 
 
-def apply_overrides(data: dict[str, Any] | None, assignments: Iterable[str]) -> dict[str, Any]:
+def apply_overrides(
+    data: dict[str, Any] | None, assignments: Iterable[str], default_strategies: Sequence[str] = ()
+) -> dict[str, Any]:
     """A copy of the raw config mapping ``data`` with every ``key=value`` of ``assignments`` set."""
     result = copy.deepcopy(data or {})
     for text in assignments:
-        set_dotted(result, *parse_assignment(text))
+        set_dotted(result, *parse_assignment(text), default_strategies)
     return result

@@ -14,11 +14,11 @@ import contextlib
 import dataclasses
 import warnings
 from pathlib import Path
-from typing import Any
 
-from alcl.registry import STRATEGIES
-from experiments.config import ConfigError, ExperimentConfig, StreamConfig, dump_config
-from streams import Release, TextOptions, load_source
+from alcl.evaluation.record import RunRecord, StreamInfo
+from alcl.registry import Problem
+from experiments.config import ConfigError, ExperimentConfig, dump_config
+from streams import StreamConfig, load_stream_data
 from streams import build_stream as build_any_stream
 
 
@@ -37,60 +37,17 @@ def resolve_device(name: str) -> str:
 
 def load_data(cfg: StreamConfig):
     """The dataset a stream config names (loaded once, shared by every seed's stream)."""
-    return load_source(cfg.dataset, cfg.path, cfg.target, cfg.data_root, cfg.download)
+    return load_stream_data(cfg)
 
 
 def build_stream(cfg: StreamConfig, seed: int, data=None):
     """The stream a config describes, split with ``seed`` (``data``: already loaded)."""
-    release = Release(
-        grouping=cfg.grouping,
-        groups=cfg.groups,
-        n_pieces=cfg.n_pieces,
-        patch_grid=cfg.patch_grid,
-        resolution_strides=cfg.resolution_strides,
-        segment_lengths=cfg.segment_lengths,
-        order=cfg.order,
-        shuffle=cfg.shuffle,
-        per_experience=cfg.per_experience,
-    )
-    return build_any_stream(
-        load_data(cfg) if data is None else data,
-        cfg.n_experiences,
-        kind=cfg.kind,
-        seed=seed,
-        release=release,
-        text=TextOptions(cfg.encoding, cfg.max_length, cfg.vocab_size),
-        test_fraction=cfg.test_fraction,
-        valid_fraction=cfg.valid_fraction,
-        standardize=cfg.standardize,
-        domain_transform=cfg.domain_transform,
-        task_labels=cfg.task_labels,
-    )
+    return build_any_stream(load_stream_data(cfg) if data is None else data, cfg, seed)
 
 
-def settings_for(cfg: ExperimentConfig, stream, device: str):
-    from alcl.registry import Settings
-
-    return Settings(
-        n_features=stream.n_features,
-        n_classes=stream.n_classes,
-        widths=tuple(cfg.model.widths),
-        label_dim=cfg.model.label_dim,
-        layers_per_block=cfg.model.layers_per_block,
-        dropout=cfg.model.dropout,
-        absent=cfg.model.absent,
-        epochs=cfg.training.epochs,
-        batch_size=cfg.training.batch_size,
-        eval_batch_size=cfg.training.eval_batch_size,
-        optimizer=cfg.training.optimizer,
-        lr=cfg.training.lr,
-        weight_decay=cfg.training.weight_decay,
-        device=device,
-        loop=cfg.training.loop,
-        backbone=cfg.model.backbone,
-        backbone_options=cfg.model.backbone_options.get(cfg.model.backbone, {}),
-        layout=stream.layout,
-    )
+def problem_of(stream) -> Problem:
+    """What a strategy is built for: the stream's column and class counts and its layout."""
+    return Problem(stream.n_features, stream.n_classes, stream.layout)
 
 
 def output_folder(cfg: ExperimentConfig, out: str | Path | None) -> Path:
@@ -104,7 +61,7 @@ def claim_folder(folder: Path, cfg_text: str, resume: bool = False) -> bool:
     Temporary files left by a killed writer are removed. ``resume`` demands
     that there is something to resume.
     """
-    from alcl.results import CONFIG_FILE, atomic_write_text, remove_stale_temporaries
+    from alcl.results.files import CONFIG_FILE, atomic_write_text, remove_stale_temporaries
 
     existing = folder / CONFIG_FILE
     held = existing.is_file()
@@ -167,24 +124,24 @@ def run_one(
     on_experience=None,
     checkpoint: Path | None = None,
     logs: Path | None = None,
-) -> dict[str, Any]:
+) -> RunRecord:
     """Train and evaluate one strategy of ``cfg`` on ``stream`` with ``seed``.
 
     With ``checkpoint``, the run saves its state there after every experience
     and, when the file exists, resumes from it. With ``logs``, Avalanche's
-    loggers write into that folder (:mod:`alcl.logs`).
+    loggers write into that folder (:mod:`alcl.results.logs`).
     """
     from avalanche.training.plugins import EvaluationPlugin
 
-    from alcl.calibration import AdaptiveSettings
-    from alcl.evaluation import ExperienceAccuracy
-    from alcl.logs import RunLogs
-    from alcl.protocol import run_protocol
+    from alcl.evaluation.accuracy import ExperienceAccuracy
+    from alcl.evaluation.exits import ExitAccuracy
+    from alcl.evaluation.protocol import run_protocol
     from alcl.registry import build_strategy
+    from alcl.results.logs import RunLogs
     from experiments.checkpoints import RunCheckpoint
 
     entry = cfg.strategies[strategy_index]
-    spec = STRATEGIES[entry.name]
+    spec = entry.entry
     if spec.task_oracle:
         stream = stream.with_task_labels()  # the same samples, with the task-label oracle
     seed_everything(seed)
@@ -194,53 +151,55 @@ def run_one(
     if logs is not None:
         note = "" if progress is None else f"-- resumed after experience {progress.done} --"
         run_logs = RunLogs(logs, cfg.logging.tensorboard, note=note)
-    accuracy = ExperienceAccuracy()
+    accuracy, exits = ExperienceAccuracy(), ExitAccuracy()
     try:
         with quiet_avalanche():
             strategy = build_strategy(
                 entry.name,
-                entry.params,
-                settings_for(cfg, stream, device),
+                entry.options,
+                problem_of(stream),
+                cfg.model,
+                cfg.training,
+                device=device,
                 evaluator=run_logs.evaluator if run_logs else EvaluationPlugin(loggers=[]),
-                plugins=[accuracy],
+                plugins=[accuracy, exits],
             )
             if progress is not None:
                 saved.restore(strategy, spec.trains_once)
-            adaptive = dataclasses.asdict(cfg.adaptive)
-            adaptive["thresholds"] = tuple(adaptive["thresholds"] or ()) or None
             record = run_protocol(
                 strategy,
                 stream,
                 accuracy,
                 spec.trains_once,
                 on_experience,
-                adaptive=AdaptiveSettings(**adaptive),
+                adaptive=cfg.adaptive,
                 progress=progress,
                 on_checkpoint=None if saved is None else (lambda p: saved.save(strategy, p)),
+                exits=exits,
             )
     finally:
         if run_logs is not None:
             run_logs.close()
-    return {
-        "strategy": entry.key,
-        "kind": entry.name,
-        "seed": seed,
-        "order": strategy_index,
-        "params": spec.resolve(entry.params),
-        "absent": spec.absent_mode(entry.params, cfg.model.absent),
-        "task_oracle": spec.task_oracle,
-        "stream": {
-            "dataset": stream.name,
-            "kind": stream.kind,
-            "n_experiences": stream.n_experiences,
-            "group_sizes": [len(g) for g in stream.groups],
-            "group_names": stream.group_names,
-            "n_classes": stream.n_classes,
-            "fingerprint": stream.fingerprint(),
-            "task_labels": "oracle: experience index" if stream.task_labels else None,
-        },
-        **record,
-    }
+    return dataclasses.replace(
+        record,
+        strategy=entry.key,
+        kind=entry.name,
+        seed=seed,
+        order=strategy_index,
+        params=spec.resolve(entry.params),
+        absent=spec.absent_mode(entry.params, cfg.model.absent),
+        task_oracle=spec.task_oracle,
+        stream=StreamInfo(
+            dataset=stream.name,
+            kind=stream.kind,
+            n_experiences=stream.n_experiences,
+            group_sizes=[len(g) for g in stream.groups],
+            group_names=stream.group_names,
+            n_classes=stream.n_classes,
+            fingerprint=stream.fingerprint(),
+            task_labels="oracle: experience index" if stream.task_labels else None,
+        ),
+    )
 
 
 def run_and_save(
@@ -251,14 +210,14 @@ def run_and_save(
     stream,
     device: str,
     on_experience=None,
-) -> dict[str, Any] | None:
+) -> RunRecord | None:
     """One run of a results folder, resumable: skipped (None) when its metrics file exists.
 
     The metrics file is written atomically once the run is finished; only
     then is its checkpoint deleted.
     """
-    from alcl.logs import LOGS_DIR
-    from alcl.results import run_path, write_json
+    from alcl.results.files import run_path, write_json
+    from alcl.results.logs import LOGS_DIR
     from experiments.checkpoints import checkpoint_path
 
     key = cfg.strategies[strategy_index].key
@@ -276,7 +235,7 @@ def run_and_save(
         checkpoint=checkpoint,
         logs=folder / LOGS_DIR / metrics.stem,
     )
-    write_json(metrics, record)
+    write_json(metrics, record.to_dict())
     checkpoint.unlink(missing_ok=True)
     return record
 
@@ -296,7 +255,7 @@ def run_experiment(
     """
     from tqdm.auto import tqdm
 
-    from alcl.results import write_summary
+    from alcl.results.files import write_summary
     from experiments.checkpoints import remove_empty_checkpoint_folder
 
     folder = output_folder(cfg, out)
@@ -319,7 +278,7 @@ def run_experiment(
             stream = streams[seed]
             for index, entry in enumerate(cfg.strategies):
                 bar.set_description(f"{entry.key} seed {seed}")
-                trains_once = STRATEGIES[entry.name].trains_once
+                trains_once = entry.entry.trains_once
                 done = run_and_save(
                     cfg,
                     folder,
@@ -336,7 +295,7 @@ def run_experiment(
     write_summary(folder)
     remove_empty_checkpoint_folder(folder)
     if plots:
-        from alcl.plots import draw_all
+        from alcl.results.plots import draw_all
 
         draw_all(folder)
     return folder

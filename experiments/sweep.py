@@ -40,7 +40,13 @@ from typing import Any
 
 import yaml
 
-from experiments.config import ConfigError, ExperimentConfig, config_from_dict, load_raw
+from experiments.config import (
+    DEFAULT_STRATEGIES,
+    ConfigError,
+    ExperimentConfig,
+    config_from_dict,
+    load_raw,
+)
 from experiments.overrides import apply_overrides, set_dotted
 
 SWEEP_FILE = "sweep.yaml"
@@ -122,7 +128,7 @@ def expand_sweep(data: dict[str, Any], out: str | Path | None = None) -> Sweep:
         variant_data = copy.deepcopy(base)
         try:
             for key, value in assignments.items():
-                set_dotted(variant_data, key, value)
+                set_dotted(variant_data, key, value, DEFAULT_STRATEGIES)
             variant_data["output"] = str(root / name)
             cfg = config_from_dict(variant_data)
         except ConfigError as err:
@@ -133,7 +139,7 @@ def expand_sweep(data: dict[str, Any], out: str | Path | None = None) -> Sweep:
 
 def load_sweep(path: str | Path, overrides=(), out: str | Path | None = None) -> Sweep:
     """Read a sweep config file, apply ``key=value`` overrides, expand it."""
-    return expand_sweep(apply_overrides(load_raw(path), overrides), out)
+    return expand_sweep(apply_overrides(load_raw(path), overrides, DEFAULT_STRATEGIES), out)
 
 
 def has_runs(variant: Variant) -> bool:
@@ -141,7 +147,7 @@ def has_runs(variant: Variant) -> bool:
 
 
 def claim(sweep: Sweep) -> None:
-    from alcl.results import atomic_write_text
+    from alcl.results.files import atomic_write_text
     from experiments.config import dump_config
     from experiments.runner import claim_folder
 
@@ -158,7 +164,7 @@ def claim(sweep: Sweep) -> None:
 
 def write_sweep_tables(sweep: Sweep) -> list[Path]:
     """Per-variant summaries, then the sweep's summary and aggregate tables."""
-    from alcl.results import (
+    from alcl.results.files import (
         AGGREGATE_COLUMNS,
         SUMMARY_COLUMNS,
         aggregate,

@@ -91,8 +91,8 @@ def _failure(variant: Variant, index: int, seed: int | None, err: Exception) -> 
 
 def draw_variant(folder: str) -> None:
     """Rebuild a variant's summary and draw its figures (a Ray task, next to the runs)."""
-    from alcl.plots import draw_all
-    from alcl.results import write_summary
+    from alcl.results.files import write_summary
+    from alcl.results.plots import draw_all
 
     write_summary(folder)
     draw_all(folder)
@@ -114,7 +114,7 @@ def run_sweep(
     """
     import ray
 
-    from alcl.results import run_path
+    from alcl.results.files import run_path
 
     if address and num_cpus:
         raise ConfigError(
@@ -151,7 +151,7 @@ def _run_on_ray(sweep: Sweep, todo: list, result: SweepResult, progress: bool, p
     import ray
     from tqdm.auto import tqdm
 
-    from alcl.results import run_path, write_json, write_summary
+    from alcl.results.files import run_path, write_json, write_summary
 
     run_task = ray.remote(num_cpus=1)(execute_run)
     plot_task = ray.remote(num_cpus=1)(draw_variant)
@@ -195,7 +195,7 @@ def _run_on_ray(sweep: Sweep, todo: list, result: SweepResult, progress: bool, p
 
 
 def _write_failures(root: Path, failures: list[dict[str, Any]]) -> None:
-    from alcl.results import write_json
+    from alcl.results.files import write_json
 
     path = root / FAILURES_FILE
     if failures:

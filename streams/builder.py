@@ -12,15 +12,17 @@
 4. fix the column scaling: per-column standardisation with the training rows
    of the experience that releases the column, or pixels / 255, or none;
 5. wrap it all in a :class:`~streams.feature_incremental.FeatureIncrementalStream`.
+
+Everything but the data and the seed comes from one
+:class:`~streams.config.StreamConfig`, whose data-independent choices
+:func:`~streams.config.check_kind` checks first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import numpy as np
 
+from streams.config import StreamConfig, check_kind
 from streams.feature_incremental import FeatureIncrementalStream
 from streams.layout import ImageLayout, TextLayout
 from streams.partition import plan_samples
@@ -34,67 +36,32 @@ from streams.schedule import (
     deal,
     table_pieces,
 )
-from streams.sources import TabularData
+from streams.tabular import TabularData
+from streams.text_encoding import encode_text
 from streams.text_sources import TextData
 from streams.validation import DataError
 
-KINDS = ("feature_incremental", "static", "class_incremental", "domain", "repeated")
-DOMAIN_TRANSFORMS = ("none", "permute")
-
-
-@dataclass(frozen=True)
-class Release:
-    """Which columns each experience of a feature-incremental stream releases.
-
-    ``grouping`` cuts the columns into pieces (see :mod:`streams.schedule`,
-    :mod:`streams.regions`, :mod:`streams.text_encoding`); ``n_pieces`` is the
-    number of runs or bands (default: one per experience). ``order`` or
-    ``shuffle`` orders the pieces (in a class-incremental stream: the
-    classes), and ``per_experience`` says how many each experience gets.
-    """
-
-    grouping: str = "contiguous"
-    groups: Sequence[Sequence[int]] | None = None
-    n_pieces: int | None = None
-    patch_grid: int = 2
-    resolution_strides: Sequence[int] | None = None
-    segment_lengths: Sequence[int] | None = None
-    order: Sequence[int] | None = None
-    shuffle: bool = False
-    per_experience: Sequence[int] | None = None
-
-
-@dataclass(frozen=True)
-class TextOptions:
-    """How text becomes columns (see :mod:`streams.text_encoding`)."""
-
-    encoding: str = "tfidf"
-    max_length: int = 64
-    vocab_size: int = 10000
+DEFAULT_CONFIG = StreamConfig()
+"""The stream :func:`build_stream` builds without a config (never modified)."""
 
 
 def build_stream(
-    data: TabularData | TextData,
-    n_experiences: int = 4,
-    *,
-    kind: str = "feature_incremental",
-    seed: int = 0,
-    release: Release = Release(),
-    text: TextOptions = TextOptions(),
-    test_fraction: float = 0.25,
-    valid_fraction: float = 0.15,
-    standardize: bool | None = None,
-    domain_transform: str = "none",
-    task_labels: bool = False,
+    data: TabularData | TextData, config: StreamConfig = DEFAULT_CONFIG, seed: int = 0
 ) -> FeatureIncrementalStream:
-    """Build a stream of ``kind`` from ``data``, split with ``seed``.
+    """Build the stream ``config`` describes from ``data``, split with ``seed``.
 
+    Only the stream's keys of ``config`` are read (``n_experiences``, ``kind``,
+    ``grouping`` and the other release keys, the fractions, ``standardize``,
+    ``domain_transform``, ``task_labels`` and the text encoding); which data to
+    load is :func:`streams.config.load_stream_data`'s business.
     ``standardize`` None means: yes for numeric columns and pixels, no for text.
     With a published test split (``data.test_y``) the test sets come from it
     and ``test_fraction`` is not used.
     """
-    _check_kind(kind, n_experiences, release, domain_transform)
+    check_kind(config)
+    kind, n_experiences = config.kind, config.n_experiences
     is_text = isinstance(data, TextData)
+    standardize = config.standardize
     if standardize is None:
         standardize = not is_text
     if standardize and is_text:
@@ -106,29 +73,29 @@ def build_stream(
         classes = deal(
             data.n_classes,
             n_experiences,
-            release.order,
-            release.shuffle,
-            release.per_experience,
+            config.order,
+            config.shuffle,
+            config.per_experience,
             seed,
             unit="class",
         )
     groups = names = None
     if not is_text:
-        groups, names = _column_groups(data, kind, n_experiences, release, seed)
+        groups, names = _column_groups(data, config, seed)
     plan = plan_samples(
         data.y,
         data.test_y,
         1 if kind == "repeated" else n_experiences,
         classes,
-        test_fraction,
-        valid_fraction,
+        config.test_fraction,
+        config.valid_fraction,
         seed,
     )
     if kind == "repeated":  # the same samples in every experience
         plan = {split: rows * n_experiences for split, rows in plan.items()}
     if is_text:
-        data = _encode(data, np.concatenate(plan["train"]), release, text, n_experiences)
-        groups, names = _column_groups(data, kind, n_experiences, release, seed)
+        data = _encode(data, np.concatenate(plan["train"]), config)
+        groups, names = _column_groups(data, config, seed)
     divisor = None
     if isinstance(data.layout, ImageLayout):
         divisor = np.float32(data.layout.pixel_max)
@@ -155,74 +122,44 @@ def build_stream(
         kind=kind,
         layout=data.layout,
         group_names=names,
-        permutations=_permutations(domain_transform, data.n_features, n_experiences, seed),
-        task_labels=task_labels,
+        permutations=_permutations(config.domain_transform, data.n_features, n_experiences, seed),
+        task_labels=config.task_labels,
     )
 
 
-def _check_kind(kind: str, n_experiences: int, release: Release, domain_transform: str) -> None:
-    if kind not in KINDS:
-        raise DataError(f"unknown stream kind {kind!r}; choose one of {list(KINDS)}.")
-    if n_experiences < 1:
-        raise DataError(f"n_experiences must be >= 1, got {n_experiences}.")
-    if kind == "static" and n_experiences != 1:
-        raise DataError(
-            f"a static stream has exactly one experience; set n_experiences: 1 (got {n_experiences})."
-        )
-    if domain_transform not in DOMAIN_TRANSFORMS:
-        raise DataError(
-            f"unknown domain_transform {domain_transform!r}; choose one of {list(DOMAIN_TRANSFORMS)}."
-        )
-    if domain_transform != "none" and kind != "domain":
-        raise DataError(f"domain_transform applies to kind 'domain' streams, not {kind!r}.")
-    if kind == "feature_incremental":
-        return
-    release_keys = ("groups", "n_pieces", "resolution_strides", "segment_lengths")
-    used = [k for k in release_keys if getattr(release, k) is not None]
-    if release.grouping != Release.grouping:
-        used.insert(0, "grouping")
-    if kind != "class_incremental":
-        used += [k for k in ("order", "per_experience") if getattr(release, k) is not None]
-        used += ["shuffle"] if release.shuffle else []
-    if used:
-        raise DataError(
-            f"{', '.join(used)} only apply to feature_incremental streams (order, shuffle and "
-            f"per_experience also to class_incremental ones), not to kind {kind!r}."
-        )
-
-
 def _column_groups(
-    data: TabularData, kind: str, n_experiences: int, release: Release, seed: int
+    data: TabularData, config: StreamConfig, seed: int
 ) -> tuple[list[np.ndarray], list[list[str]]]:
     """Column group and piece names per experience."""
+    n_experiences = config.n_experiences
     every = np.arange(data.n_features, dtype=np.int64)
-    if kind != "feature_incremental":
+    if config.kind != "feature_incremental":
         empty = np.empty(0, dtype=np.int64)
         return [every] + [empty] * (n_experiences - 1), [["all"]] + [[]] * (n_experiences - 1)
-    if release.grouping == "explicit":
+    if config.grouping == "explicit":
         extra = [
-            k for k in ("n_pieces", "order", "per_experience") if getattr(release, k) is not None
+            k for k in ("n_pieces", "order", "per_experience") if getattr(config, k) is not None
         ]
-        if extra or release.shuffle:
+        if extra or config.shuffle:
             raise DataError(
                 f"grouping 'explicit' takes the groups as given; drop {extra or ['shuffle']}."
             )
-        groups = check_explicit(release.groups, data.n_features, n_experiences)
+        groups = check_explicit(config.groups, data.n_features, n_experiences)
         return groups, [[f"group{t + 1}"] if len(g) else [] for t, g in enumerate(groups)]
-    if release.groups is not None:
+    if config.groups is not None:
         raise DataError(
-            f"stream.groups is only used with grouping 'explicit', not {release.grouping!r}."
+            f"stream.groups is only used with grouping 'explicit', not {config.grouping!r}."
         )
-    pieces = _pieces(data, release, release.n_pieces or n_experiences, seed)
+    pieces = _pieces(data, config, config.n_pieces or n_experiences, seed)
     dealt = deal(
-        len(pieces), n_experiences, release.order, release.shuffle, release.per_experience, seed
+        len(pieces), n_experiences, config.order, config.shuffle, config.per_experience, seed
     )
     groups = [np.sort(np.concatenate([pieces[i][1] for i in d])).astype(np.int64) for d in dealt]
     return groups, [[pieces[i][0] for i in d] for d in dealt]
 
 
-def _pieces(data: TabularData, release: Release, n_pieces: int, seed: int) -> list[Piece]:
-    grouping = release.grouping
+def _pieces(data: TabularData, config: StreamConfig, n_pieces: int, seed: int) -> list[Piece]:
+    grouping = config.grouping
     if grouping in IMAGE_GROUPINGS:
         if not isinstance(data.layout, ImageLayout):
             raise DataError(
@@ -230,7 +167,7 @@ def _pieces(data: TabularData, release: Release, n_pieces: int, seed: int) -> li
                 f"cifar100); {data.name!r} is not one. Use contiguous, random or explicit."
             )
         return image_pieces(
-            data.layout, grouping, n_pieces, release.patch_grid, release.resolution_strides
+            data.layout, grouping, n_pieces, config.patch_grid, config.resolution_strides
         )
     if grouping in TEXT_GROUPINGS:
         if not isinstance(data.layout, TextLayout):
@@ -245,21 +182,16 @@ def _pieces(data: TabularData, release: Release, n_pieces: int, seed: int) -> li
     raise DataError(f"unknown grouping {grouping!r}.")
 
 
-def _encode(
-    data: TextData, fit_rows: np.ndarray, release: Release, text: TextOptions, n_experiences: int
-) -> TabularData:
-    from streams.text_encoding import encode_text
-
-    by = "segments" if release.grouping == "segments" else "fields"
+def _encode(data: TextData, fit_rows: np.ndarray, config: StreamConfig) -> TabularData:
     return encode_text(
         data,
         fit_rows,
-        by=by,
-        encoding=text.encoding,
-        max_length=text.max_length,
-        vocab_size=text.vocab_size,
-        segment_lengths=release.segment_lengths,
-        n_segments=release.n_pieces or n_experiences,
+        by="segments" if config.grouping == "segments" else "fields",
+        encoding=config.encoding,
+        max_length=config.max_length,
+        vocab_size=config.vocab_size,
+        segment_lengths=config.segment_lengths,
+        n_segments=config.n_pieces or config.n_experiences,
     )
 
 

@@ -255,30 +255,6 @@ class FeatureIncrementalStream:
         return self.view("test")
 
 
-def build_feature_incremental_stream(
-    data,
-    n_experiences: int = 4,
-    grouping: str = "contiguous",
-    groups=None,
-    seed: int = 0,
-    test_fraction: float = 0.25,
-    valid_fraction: float = 0.15,
-    standardize: bool = True,
-) -> FeatureIncrementalStream:
-    """A feature-incremental stream from a checked table (see :func:`streams.builder.build_stream`)."""
-    from streams.builder import Release, build_stream
-
-    return build_stream(
-        data,
-        n_experiences,
-        seed=seed,
-        release=Release(grouping=grouping, groups=groups),
-        test_fraction=test_fraction,
-        valid_fraction=valid_fraction,
-        standardize=standardize,
-    )
-
-
 def _arrays_of(values) -> list[np.ndarray]:
     """The NumPy arrays that hold a table's raw values (dense, or the parts of sparse rows)."""
     if values is None:

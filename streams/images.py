@@ -1,10 +1,10 @@
 """Image datasets: MNIST, Fashion-MNIST, CIFAR-10 and CIFAR-100, with their published test splits.
 
-Files are looked for under the data root (``stream.data_root``, else the
-``ALCL_DATA`` environment variable, else ``~/.cache/alcl/data``) in the
-layout torchvision uses, then in system folders (Debian's
-``dataset-fashion-mnist`` package installs Fashion-MNIST under
-``/usr/share/datasets/fashion-mnist``). When they are missing, torchvision's
+Files are looked for under the data root (:func:`streams.paths.data_root`:
+``stream.data_root``, else the ``ALCL_DATA`` environment variable, else
+``~/.cache/alcl/data``) in the layout torchvision uses, then in system
+folders (Debian's ``dataset-fashion-mnist`` package installs Fashion-MNIST
+under ``/usr/share/datasets/fashion-mnist``). When they are missing, torchvision's
 own dataset classes download them into the data root. The files are read by
 the readers here (idx, and CIFAR's pickled batches), one code path whichever
 way they arrived.
@@ -15,7 +15,6 @@ Images are kept as 8-bit pixels, one row of ``C*H*W`` columns per image
 
 from __future__ import annotations
 
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +23,10 @@ import numpy as np
 
 from streams.idx import read_idx
 from streams.layout import ImageLayout
-from streams.sources import TabularData
+from streams.paths import ENV_VAR, data_root
+from streams.tabular import TabularData
 from streams.validation import DataError
 
-ENV_VAR = "ALCL_DATA"
-DEFAULT_ROOT = Path.home() / ".cache" / "alcl" / "data"
 IDX_FILES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -97,14 +95,6 @@ SYSTEM_DIRS: dict[str, list[Path]] = {
     "fashion_mnist": [Path("/usr/share/datasets/fashion-mnist")],
 }
 """Folders that system packages install datasets into, searched after the data root."""
-
-
-def data_root(root: str | Path | None = None) -> Path:
-    """The data root: ``root`` if given, else ``$ALCL_DATA``, else ``~/.cache/alcl/data``."""
-    if root:
-        return Path(root).expanduser()
-    env = os.environ.get(ENV_VAR)
-    return Path(env).expanduser() if env else DEFAULT_ROOT
 
 
 def candidate_dirs(name: str, root: Path) -> list[Path]:

@@ -33,7 +33,7 @@ import numpy as np
 
 from streams.layout import PAD_ID, UNK_ID, TextLayout
 from streams.rows import SparseRows
-from streams.sources import TabularData
+from streams.tabular import TabularData
 from streams.text_sources import TextData
 from streams.validation import DataError
 

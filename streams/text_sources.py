@@ -13,8 +13,9 @@ position in the published order (label first). Labels may be 1-based as in
 the original CSV files, 0-based as on the hub, or class names.
 
 Without local files the hub copy is loaded with the optional ``datasets``
-package (``pip install 'alcl[text]'``), cached under the data root. The hub
-copy of AG News joins title and description into one ``text`` field.
+package (``pip install 'alcl[text]'``), cached under the data root
+(:func:`streams.paths.data_root`). The hub copy of AG News joins title and
+description into one ``text`` field.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from streams.paths import data_root
 from streams.validation import DataError
 
 
@@ -211,8 +213,6 @@ def _read_hub(spec: TextSpec, root: str | Path | None) -> tuple[Columns, Columns
         raise DataError(
             _missing_message(spec, "the optional 'datasets' package is not installed")
         ) from None
-    from streams.images import data_root
-
     try:
         loaded = datasets.load_dataset(spec.hub, cache_dir=str(data_root(root) / "huggingface"))
     except Exception as err:  # no network, an unknown id, a refused download

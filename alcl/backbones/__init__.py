@@ -40,10 +40,13 @@ concatenated along the sequence for tokens. The fusion modules live inside
 the new block's encoder, so its optimizer trains them.
 
 The same encoders serve the backprop references: a fixed stack of them with
-a linear head (:class:`alcl.baselines.BackpropNet`), and the ``bp-grow``
+a linear head (:class:`alcl.baselines.fixed_width.BackpropNet`), and the ``bp-grow``
 control, grown by the same rule.
 
-Importing this package is cheap; the backbone modules (torch) load on first use.
+Each backbone registers itself where its class is defined
+(``@register_backbone("cnn", "images", CNNOptions)``); :data:`BACKBONES`, read from this
+package, imports every backbone module first. Importing this package is cheap; the backbone
+modules (torch) load on first use.
 """
 
 from __future__ import annotations
@@ -53,7 +56,10 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
-from alcl.backbones.spec import BACKBONES, BackboneSpec, BlockSpec
+from alcl.backbones.spec import BackboneSpec, BlockSpec, register_backbone
+
+BACKBONE_MODULES = ("mlp", "cnn", "vgg", "resnet", "lstm", "transformer")
+"""The modules under ``alcl.backbones`` whose classes register themselves (in this order)."""
 
 __all__ = [
     "BACKBONES",
@@ -66,9 +72,11 @@ __all__ = [
     "ResNetBackbone",
     "TransformerBackbone",
     "VGGBackbone",
+    "backbone_for",
     "build_backbone",
     "check_absent",
     "make_options",
+    "register_backbone",
 ]
 
 _LAZY = {
@@ -82,18 +90,34 @@ _LAZY = {
 }
 
 
+def backbones() -> dict[str, BackboneSpec]:
+    """Every backbone by name, once each backbone module has registered its class."""
+    from alcl.backbones import spec
+
+    for module in BACKBONE_MODULES:
+        importlib.import_module(f"alcl.backbones.{module}")
+    return spec.BACKBONES
+
+
 def __getattr__(name: str) -> Any:
+    if name == "BACKBONES":
+        return backbones()
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'alcl.backbones' has no attribute {name!r}")
 
 
+def _spec(name: str) -> BackboneSpec:
+    table = backbones()
+    if name not in table:
+        raise ValueError(f"unknown backbone {name!r}; choose one of {list(table)}.")
+    return table[name]
+
+
 def make_options(name: str, given: dict[str, Any] | None = None, widths: Sequence[int] = ()) -> Any:
     """Backbone ``name``'s typed options from a mapping; bad names, keys, types or values fail
     (``widths``, when given, are checked against the options too)."""
-    if name not in BACKBONES:
-        raise ValueError(f"unknown backbone {name!r}; choose one of {list(BACKBONES)}.")
-    cls = BACKBONES[name].options
+    cls = _spec(name).options
     fields = {f.name: f.default for f in dataclasses.fields(cls)}
     for key, value in (given or {}).items():
         if key not in fields:
@@ -113,9 +137,7 @@ def make_options(name: str, given: dict[str, Any] | None = None, widths: Sequenc
 
 def check_absent(name: str, absent: str) -> None:
     """Fail unless a fixed-width model on backbone ``name`` can see absent inputs as ``absent``."""
-    if name not in BACKBONES:
-        raise ValueError(f"unknown backbone {name!r}; choose one of {list(BACKBONES)}.")
-    allowed = BACKBONES[name].absent_modes
+    allowed = _spec(name).absent_modes
     if absent not in allowed:
         raise ValueError(
             f"backbone {name!r} cannot see absent inputs as {absent!r}; choose one of "
@@ -134,8 +156,20 @@ def build_backbone(
 ) -> Any:
     """The backbone ``name`` with block widths ``widths`` for inputs of ``layout``."""
     opts = make_options(name, options, widths)
-    module, cls = BACKBONES[name].target.split(":")
-    backbone_cls = getattr(importlib.import_module(module), cls)
+    backbone_cls = _spec(name).cls
     if name == "mlp":
         return backbone_cls(tuple(widths), layers_per_block, dropout)
     return backbone_cls(tuple(widths), layout, layers_per_block, dropout, opts)
+
+
+def backbone_for(model: Any, layout: Any = None) -> Any:
+    """The backbone a ``model`` config section names (:class:`alcl.config.ModelConfig`), for
+    inputs of ``layout``: what every strategy builds its encoders from."""
+    return build_backbone(
+        model.backbone,
+        model.widths,
+        layers_per_block=model.layers_per_block,
+        dropout=model.dropout,
+        layout=layout,
+        options=model.chosen_backbone_options,
+    )

@@ -21,7 +21,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from alcl.backbones.spec import BlockSpec, ConvOptions, check_stack, width_at
+from alcl.backbones.spec import BlockSpec, check_stack, width_at
 from alcl.fusion import ImageCanvas, ImageSide, concat_channels
 from streams.layout import ImageLayout
 
@@ -82,6 +82,28 @@ def conv_layer(
 def downsample() -> nn.Module:
     """2x2 max-pooling that keeps a 1-pixel map at 1 pixel (so deep stacks never reach 0)."""
     return nn.MaxPool2d(2, ceil_mode=True)
+
+
+@dataclass(frozen=True)
+class ConvOptions:
+    """What every conv backbone has: how a block fuses a newly visible image region (a small
+    conv of ``side_channels``, kernel ``side_kernel``) and how its bridge pools its map
+    (``pool_grid`` k: the averages over a k x k grid of cells, k = 1 being global average
+    pooling; the bridge reads channels x k^2 values, whatever the image size)."""
+
+    side_channels: int = 8
+    side_kernel: int = 3
+    pool_grid: int = 1
+
+    def problems(self, widths: Sequence[int] = ()) -> list[str]:
+        out = []
+        if self.pool_grid < 1:
+            out.append(f"pool_grid must be >= 1, got {self.pool_grid}")
+        if self.side_channels < 1:
+            out.append(f"side_channels must be >= 1, got {self.side_channels}")
+        if self.side_kernel < 1 or self.side_kernel % 2 == 0:
+            out.append(f"side_kernel must be a positive odd int, got {self.side_kernel}")
+        return out
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,13 @@ bridge reads the masked mean over tokens, or the state at the last token
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from torch import Tensor, nn
 
 from alcl.backbones.sequence import LastState, MaskedMean, SequenceBackboneBase
-from alcl.backbones.spec import LSTMOptions
+from alcl.backbones.spec import register_backbone
 
 
 class LSTMLayer(nn.Module):
@@ -36,6 +37,26 @@ class LSTMLayer(nn.Module):
         return self.drop(out)
 
 
+SEQUENCE_POOLS = ("mean", "last")
+
+
+@dataclass(frozen=True)
+class LSTMOptions:
+    pool: str = "mean"  # mean: masked mean over tokens | last: the state at the last token
+
+    def problems(self, widths: Sequence[int] = ()) -> list[str]:
+        if self.pool not in SEQUENCE_POOLS:
+            return [f"pool must be one of {list(SEQUENCE_POOLS)}, got {self.pool!r}"]
+        return []
+
+
+@register_backbone(
+    "lstm",
+    "tokens",
+    LSTMOptions,
+    "block 1 embeds tokens; each further block is an LSTM",
+    absent_modes=("zero", "zero+mask"),
+)
 @dataclass(frozen=True)
 class LSTMBackbone(SequenceBackboneBase):
     options: LSTMOptions = LSTMOptions()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from alcl.backbones.spec import BlockSpec, check_stack, width_at
+from alcl.backbones.spec import BlockSpec, check_stack, register_backbone, width_at
 from alcl.fusion import concat_vectors
 
 
@@ -27,6 +27,15 @@ class MLPEncoder(nn.Module):
         return self.net(concat_vectors(s_prev, side))
 
 
+@dataclass(frozen=True)
+class NoOptions:
+    """The MLP has no options beyond ``model.widths``, ``layers_per_block`` and ``dropout``."""
+
+    def problems(self, widths: Sequence[int] = ()) -> list[str]:
+        return []
+
+
+@register_backbone("mlp", "vectors", NoOptions, "Linear -> ReLU layers")
 @dataclass(frozen=True)
 class MLPBackbone:
     """Block widths for an MLP; block i has width ``widths[i]`` (the last width repeats)."""

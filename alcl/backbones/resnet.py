@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from alcl.backbones.conv import ConvBackboneBase, conv_layer
-from alcl.backbones.spec import ResNetOptions
+from alcl.backbones.conv import ConvBackboneBase, ConvOptions, conv_layer
+from alcl.backbones.spec import register_backbone
 
 
 class BasicUnit(nn.Module):
@@ -37,6 +37,17 @@ class BasicUnit(nn.Module):
         return self.relu(self.body(x) + self.shortcut(x))
 
 
+@dataclass(frozen=True)
+class ResNetOptions(ConvOptions):
+    pass
+
+
+@register_backbone(
+    "resnet",
+    "images",
+    ResNetOptions,
+    "ResNet stages of basic residual units (block 1 adds the stem)",
+)
 @dataclass(frozen=True)
 class ResNetBackbone(ConvBackboneBase):
     options: ResNetOptions = ResNetOptions()

@@ -11,13 +11,14 @@ cannot see; attention runs through ``scaled_dot_product_attention``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from alcl.backbones.sequence import SequenceBackboneBase
-from alcl.backbones.spec import TransformerOptions
+from alcl.backbones.spec import register_backbone
 
 
 class EncoderLayer(nn.Module):
@@ -73,6 +74,30 @@ class TransformerLayers(nn.Module):
         return h
 
 
+@dataclass(frozen=True)
+class TransformerOptions:
+    heads: int = 4
+    feedforward: int = 2  # the feed-forward layer's width, as a multiple of the model width
+
+    def problems(self, widths: Sequence[int] = ()) -> list[str]:
+        if self.heads < 1 or self.feedforward < 1:
+            return [f"heads and feedforward must be >= 1, got {self.heads}, {self.feedforward}"]
+        bad = [w for w in widths[1:] if w % self.heads]
+        if bad:
+            return [
+                f"the widths of the encoder layers (widths[1:]) must be divisible by "
+                f"heads={self.heads}, got {list(widths[1:])}"
+            ]
+        return []
+
+
+@register_backbone(
+    "transformer",
+    "tokens",
+    TransformerOptions,
+    "block 1 embeds tokens (with sinusoidal positions); each further block is an encoder layer",
+    absent_modes=("zero", "zero+mask"),
+)
 @dataclass(frozen=True)
 class TransformerBackbone(SequenceBackboneBase):
     options: TransformerOptions = TransformerOptions()

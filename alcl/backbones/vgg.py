@@ -10,10 +10,21 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from alcl.backbones.conv import ConvBackboneBase, conv_layer, downsample
-from alcl.backbones.spec import VGGOptions
+from alcl.backbones.conv import ConvBackboneBase, ConvOptions, conv_layer, downsample
+from alcl.backbones.spec import register_backbone
 
 
+@dataclass(frozen=True)
+class VGGOptions(ConvOptions):
+    pass
+
+
+@register_backbone(
+    "vgg",
+    "images",
+    VGGOptions,
+    "VGG stages: 3x3 conv -> batch norm -> ReLU layers, then 2x2 max-pooling",
+)
 @dataclass(frozen=True)
 class VGGBackbone(ConvBackboneBase):
     options: VGGOptions = VGGOptions()

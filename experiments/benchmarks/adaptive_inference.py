@@ -25,27 +25,25 @@ import torch
 
 from alcl import calibration, inference
 from alcl.compute import exit_costs
-from alcl.evaluation import exit_accuracies
-from alcl.registry import Settings, build_strategy
+from alcl.config import ModelConfig, TrainingConfig
+from alcl.evaluation.exits import ExitAccuracy
+from alcl.registry import build_strategy
 from experiments.benchmarks.common import interleaved, markdown_table, median, setup, verdict
 from experiments.benchmarks.data import fashion_mnist_stream
+from experiments.runner import problem_of
 
 
 def train(args) -> tuple:
     """Train the AL network on the chosen stream; return it and the current-feature splits."""
     n_exp = 1 if args.stream == "static" else 4
     stream = fashion_mnist_stream(n_exp, args.seed)
-    settings = Settings(
-        n_features=stream.n_features,
-        n_classes=stream.n_classes,
-        widths=tuple(args.widths),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-    )
+    model = ModelConfig(widths=list(args.widths))
+    training = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr)
     params = {"initial_blocks": len(args.widths)} if args.stream == "static" else {}
     torch.manual_seed(args.seed)
-    strategy = build_strategy("al", params, settings, evaluator=_silent_evaluator())
+    strategy = build_strategy(
+        "al", params, problem_of(stream), model, training, evaluator=_silent_evaluator()
+    )
     start = time.perf_counter()
     for experience in stream.train_stream:
         strategy.train(experience, eval_streams=[])
@@ -58,6 +56,15 @@ def train(args) -> tuple:
         return torch.as_tensor(x), torch.as_tensor(np.concatenate([p[1] for p in parts]))
 
     return strategy.model.eval(), split("valid"), split("test")
+
+
+def exit_accuracies(net, x: torch.Tensor, y: torch.Tensor, batch_size: int = 4096) -> list[float]:
+    """Accuracy of every exit on rows that reach every block, counted ``batch_size`` rows at a
+    time."""
+    metric = ExitAccuracy()
+    for xb, yb in zip(torch.split(x, batch_size), torch.split(y, batch_size), strict=True):
+        metric.update(net, xb, yb)
+    return metric.result()
 
 
 def _silent_evaluator():
@@ -87,7 +94,7 @@ def main() -> None:
         net, xv, yv, rule="accuracy", epsilon=args.epsilon, z=args.z
     )
     test_curve = calibration.threshold_curve(net, xt, yt)
-    print(f"\nexit accuracies, test: {np.round(exit_accuracies(net, xt.numpy(), yt.numpy()), 4)}")
+    print(f"\nexit accuracies, test: {np.round(exit_accuracies(net, xt, yt), 4)}")
     costs = exit_costs(net)
     print(f"FLOPs per sample, shortcut k: {costs.shortcut}; adaptive exit k: {costs.adaptive_exit}")
     rows = []

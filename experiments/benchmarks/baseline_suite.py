@@ -22,10 +22,10 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-from alcl.registry import STORES_SAMPLES, STRATEGIES
-from alcl.results import aggregate, aggregate_markdown, load_runs, summary_rows
+from alcl.evaluation.record import RunRecord
+from alcl.registry import strategies
+from alcl.results.files import aggregate, aggregate_markdown, load_runs, summary_rows
 from experiments.config import CONFIG_DIR, ExperimentConfig, config_from_dict, load_config
 from experiments.runner import run_experiment
 
@@ -64,20 +64,21 @@ def group_of(kind: str) -> str:
     """Which comparison group a strategy (by registry name) belongs to."""
     if kind in CONTROLS:
         return "control"
-    if kind in STORES_SAMPLES:
+    entry = strategies()[kind]
+    if entry.stores_samples:
         return "stores samples"
-    if STRATEGIES[kind].task_oracle:
+    if entry.task_oracle:
         return "no samples (task-label oracle)"
     return "no samples"
 
 
-def compare(runs: list[dict[str, Any]], reference: str = "al") -> list[str]:
+def compare(runs: list[RunRecord], reference: str = "al") -> list[str]:
     """Markdown rows: AL's as-released average accuracy minus each strategy's, paired over seeds."""
     acc: dict[str, dict[int, float]] = {}
     kinds = {}
     for run in runs:
-        acc.setdefault(run["strategy"], {})[run["seed"]] = run["final"]["avg_accuracy"]
-        kinds[run["strategy"]] = run["kind"]
+        acc.setdefault(run.strategy, {})[run.seed] = run.final["avg_accuracy"]
+        kinds[run.strategy] = run.kind
     lines = []
     for name, values in acc.items():
         if name == reference:
@@ -96,7 +97,7 @@ def report(folder: Path, stream: str, seconds: float) -> None:
     """Print the aggregate table, the paired comparison and the issue's targets."""
     runs = load_runs(folder)
     agg = aggregate(summary_rows(runs))
-    kinds = {run["strategy"]: run["kind"] for run in runs}
+    kinds = {run.strategy: run.kind for run in runs}
     print(f"\n## {stream}: {len(runs)} runs in {seconds / 60:.1f} min; results in {folder}\n")
     print(aggregate_markdown(agg))
     print("AL minus each strategy, as-released average accuracy, paired over seeds:\n")

@@ -1,4 +1,5 @@
-"""Shared pieces of the speed benchmarks: thread setup, timing side by side, tables.
+"""Shared pieces of the benchmarks: thread setup, timing side by side, tables, and results
+compared without their wall-clock timings.
 
 Timing ratios are measured side by side in one process: the variants run
 interleaved, round after round, and each one's median over the rounds is
@@ -58,3 +59,21 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
+
+
+WALL_CLOCK = ("seconds", "latency", "throughput", "speedup")
+"""Keys holding wall-clock measurements, which differ from run to run by nature."""
+
+
+def without_timings(record: Any) -> Any:
+    """``record`` (plain data, e.g. ``RunRecord.to_dict()``) without any key that holds a
+    wall-clock measurement."""
+    if isinstance(record, dict):
+        return {
+            k: without_timings(v)
+            for k, v in record.items()
+            if not any(word in k for word in WALL_CLOCK)
+        }
+    if isinstance(record, list):
+        return [without_timings(v) for v in record]
+    return record

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from streams import FeatureIncrementalStream, build_feature_incremental_stream, from_arrays
+from streams import FeatureIncrementalStream, StreamConfig, build_stream, from_arrays
 from streams.images import load_image_dataset
 
 
@@ -26,4 +26,4 @@ def fashion_mnist_stream(
         images, labels = images[keep], labels[keep]
     x = images.astype(np.float32) / 255.0
     data = from_arrays(x, labels, name="fashion_mnist", class_names=data.class_names)
-    return build_feature_incremental_stream(data, n_experiences=n_experiences, seed=seed)
+    return build_stream(data, StreamConfig(n_experiences=n_experiences), seed)

@@ -13,7 +13,7 @@ import argparse
 import dataclasses
 import tempfile
 
-from alcl.results import aggregate, load_runs, summary_rows
+from alcl.results.files import aggregate, load_runs, summary_rows
 from experiments.config import load_config
 from experiments.runner import run_experiment
 
@@ -27,7 +27,7 @@ def _cell(row: dict, key: str) -> str:
 
 
 def print_table(agg: list[dict], columns: tuple[str, ...] = COLUMNS) -> None:
-    """A Markdown table of mean ± std per strategy (rows from :func:`alcl.results.aggregate`)."""
+    """A Markdown table of mean ± std per strategy (rows from :func:`alcl.results.files.aggregate`)."""
     print("| strategy | seeds | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 2) + "|")
     for row in agg:

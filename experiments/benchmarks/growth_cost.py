@@ -9,7 +9,7 @@ so it includes reading the data and filling AL's cache):
   frozen-block outputs);
 - ``al/avl``: AL on Avalanche's loader and callback dispatch, no cache;
 - ``naive/avl``: Avalanche's Naive exactly as shipped;
-- ``naive/fast``: Naive on the same fast loop as AL (:class:`alcl.loop.FastLoop`),
+- ``naive/fast``: Naive on the same fast loop as AL (:class:`alcl.training.loop.FastLoop`),
   so that ``al / naive/fast`` is AL's own advantage (frozen blocks, a
   backward pass through the new block only, cached features) and not the loader's.
 
@@ -30,11 +30,12 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from alcl.registry import Settings, build_strategy
+from alcl.config import ModelConfig, TrainingConfig
+from alcl.registry import build_strategy
 from experiments.benchmarks.common import markdown_table, setup, verdict
 from experiments.benchmarks.data import fashion_mnist_stream
 from experiments.config import load_config
-from experiments.runner import build_stream
+from experiments.runner import build_stream, problem_of
 
 VARIANTS = {
     "al": ("al", "fast"),
@@ -44,7 +45,9 @@ VARIANTS = {
 }
 
 
-def experience_seconds(stream, name: str, loop: str, settings: Settings, seed: int) -> list[float]:
+def experience_seconds(
+    stream, name: str, loop: str, model: ModelConfig, training: TrainingConfig, seed: int
+) -> list[float]:
     """Wall-clock seconds of ``strategy.train`` on each experience of ``stream``."""
     from avalanche.training.plugins import EvaluationPlugin
 
@@ -55,7 +58,9 @@ def experience_seconds(stream, name: str, loop: str, settings: Settings, seed: i
         strategy = build_strategy(
             name,
             {},
-            replace(settings, loop=loop),
+            problem_of(stream),
+            model,
+            replace(training, loop=loop),
             evaluator=EvaluationPlugin(loggers=[]),
             plugins=[],
         )
@@ -67,23 +72,19 @@ def experience_seconds(stream, name: str, loop: str, settings: Settings, seed: i
     return seconds
 
 
-def settings_for(stream, epochs: int, batch_size: int, lr: float, widths) -> Settings:
-    return Settings(
-        n_features=stream.n_features,
-        n_classes=stream.n_classes,
-        widths=tuple(widths),
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-    )
-
-
-def compare(title: str, stream, settings: Settings, variants: dict, rounds: int) -> dict:
+def compare(
+    title: str,
+    stream,
+    model: ModelConfig,
+    training: TrainingConfig,
+    variants: dict,
+    rounds: int,
+) -> dict:
     """Per-experience median seconds of every variant, printed with the AL/Naive ratios."""
     runs: dict[str, list[list[float]]] = {v: [] for v in variants}
     for _ in range(rounds):
         for label, (name, loop) in variants.items():
-            runs[label].append(experience_seconds(stream, name, loop, settings, seed=0))
+            runs[label].append(experience_seconds(stream, name, loop, model, training, seed=0))
     med = {label: np.median(np.array(r), axis=0) for label, r in runs.items()}
     print(f"\n{title}: seconds per experience, median of {rounds} rounds")
     header = ["experience", *variants]
@@ -122,24 +123,26 @@ def main() -> None:
         else replace(cfg.training, batch_size=args.batch_size)
     )
     widths = cfg.model.widths
+    # Every other setting keeps its default (label codes, optimizer, eval batch size, loop).
+    model = ModelConfig(widths=list(widths))
     verdicts = []
     for label, streams, epochs in (
         ("digits (the default stream)", digits, d.epochs),
         ("Fashion-MNIST row bands", fashion, args.fashion_epochs or d.epochs),
     ):
+        training = TrainingConfig(epochs=epochs, batch_size=d.batch_size, lr=d.lr)
         if 4 in args.lengths:
-            settings = settings_for(streams[4], epochs, d.batch_size, d.lr, widths)
-            med = compare(f"{label}, 4 experiences", streams[4], settings, VARIANTS, args.rounds)
+            title = f"{label}, 4 experiences"
+            med = compare(title, streams[4], model, training, VARIANTS, args.rounds)
             for k in ("naive/avl", "naive/fast"):
                 ratio = med["al"].sum() / med[k].sum()
                 verdicts.append(
                     f"{label}: AL / {k} = {ratio:.2f} (target <= 0.5): {verdict(ratio <= 0.5)}"
                 )
         if 8 in args.lengths:
-            settings = settings_for(streams[8], epochs, d.batch_size, d.lr, widths)
             variants8 = {k: VARIANTS[k] for k in ("al", "naive/fast")}
             title = f"{label}, 8 experiences"
-            med = compare(title, streams[8], settings, variants8, args.rounds_8)
+            med = compare(title, streams[8], model, training, variants8, args.rounds_8)
             growth = med["al"][7] / med["al"][0]
             verdicts.append(
                 f"{label}: AL time(exp 8) / time(exp 1) = {growth:.2f} (target <= 1.2): "

@@ -22,7 +22,7 @@ import tempfile
 
 import numpy as np
 
-from alcl.results import load_runs
+from alcl.results.files import load_runs
 from experiments.benchmarks.common import markdown_table, verdict
 from experiments.config import CONFIG_DIR, load_config
 from experiments.runner import build_stream, run_experiment
@@ -40,7 +40,7 @@ def main() -> None:
     n_test = len(build_stream(cfg.stream, args.seeds[0]).test_stream[0].dataset)
     curves: dict[str, np.ndarray] = {}
     for run in load_runs(folder):
-        curves.setdefault(run["strategy"], []).append(run["curves"]["avg_accuracy"])
+        curves.setdefault(run.strategy, []).append(run.curves["avg_accuracy"])
     curves = {name: np.mean(rows, axis=0) for name, rows in curves.items()}
     rounds = len(next(iter(curves.values())))
     print(f"\nFashion-MNIST, {rounds} rounds, seeds {args.seeds}, {n_test} test images; {folder}\n")

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from experiments.benchmarks.common import markdown_table, median, setup
+from experiments.benchmarks.common import markdown_table, median, setup, without_timings
 
 
 def main() -> None:
@@ -36,7 +36,6 @@ def main() -> None:
 
     from experiments.config import load_config
     from experiments.runner import build_stream, run_one
-    from tests.experiments.helpers import without_timings
 
     cfg = load_config(None, ["device=cpu", f"strategies=[{','.join(args.strategies)}]"])
     stream = build_stream(cfg.stream, 0)
@@ -57,8 +56,8 @@ def main() -> None:
                 start = time.perf_counter()
                 record = run_one(cfg, index, 0, stream, "cpu", **kwargs)
                 wall[way].append(time.perf_counter() - start)
-                train[way].append(sum(record["train_seconds"]))
-                records[way] = without_timings(record)
+                train[way].append(sum(record.train_seconds))
+                records[way] = without_timings(record.to_dict())
         same = same and all(records[w] == records["bare"] for w in ways)
         base_wall, base_train = median(wall["bare"]), median(train["bare"])
         for way in ways:

@@ -45,7 +45,7 @@ def main() -> None:
             for seed in args.seeds:
                 if seed not in streams:
                     streams[seed] = build_stream(cfg.stream, seed)
-                final = run_one(cfg, index, seed, streams[seed], "cpu")["final"]
+                final = run_one(cfg, index, seed, streams[seed], "cpu").final
                 valid.append(final["valid_avg_accuracy"])
                 test.append(final["avg_accuracy"])
             results[name].append(({"lr": lr, "epochs": epochs}, float(np.mean(valid)), test))

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from streams import Release, build_stream, load_source
+from streams import StreamConfig, build_stream, load_source
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
         start = time.perf_counter()
         data = load_source("fashion_mnist", data_root=args.data_root, download=False)
         loaded = time.perf_counter()
-        stream = build_stream(data, 4, release=Release(grouping="horizontal_bands"))
+        stream = build_stream(data, StreamConfig(n_experiences=4, grouping="horizontal_bands"))
         times.append((loaded - start, time.perf_counter() - loaded))
     read, build = min(times, key=sum)
     total = read + build

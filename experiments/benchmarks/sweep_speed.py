@@ -40,7 +40,7 @@ from pathlib import Path
 
 import yaml
 
-from experiments.benchmarks.common import markdown_table, median, verdict
+from experiments.benchmarks.common import markdown_table, median, verdict, without_timings
 
 CONFIGS = {
     "run": {
@@ -65,8 +65,6 @@ def _timed(command: list[str]) -> float:
 
 
 def _metrics(folder: Path) -> dict[str, dict]:
-    from tests.experiments.helpers import without_timings
-
     return {
         p.name: without_timings(json.loads(p.read_text()))
         for p in sorted(folder.rglob("metrics/*.json"))
@@ -83,7 +81,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="alcl-sweep-speed-"))
     config = root / "config.yaml"
     config.write_text(yaml.safe_dump(CONFIGS[args.unit], sort_keys=False))
-    alcl = [sys.executable, "-m", "alcl.cli"]
+    alcl = [sys.executable, "-m", "experiments.cli"]
     loads = [os.getloadavg()]
     times: dict[str, list[float]] = {"sequential": [], "ray": []}
     for r in range(args.rounds):

@@ -27,10 +27,11 @@ import torch.nn.functional as F
 from avalanche.core import SupervisedPlugin
 
 from alcl.backbones import MLPBackbone
+from alcl.config import ModelConfig
 from alcl.growth import GrowthRule
 from alcl.network import ALNetwork
-from alcl.optim import optimizer_factory
 from alcl.strategy import ALStrategy
+from alcl.training.optim import optimizer_factory
 from experiments.benchmarks.common import markdown_table, median, setup, verdict
 from experiments.benchmarks.data import fashion_mnist_stream
 
@@ -50,12 +51,17 @@ class EpochClock(SupervisedPlugin):
         self.steps += len(strategy.dataloader)
 
 
+def growth_rule(args) -> GrowthRule:
+    """One MLP block per experience, with 32-wide label codes."""
+    return GrowthRule(MLPBackbone(tuple(args.widths)), ModelConfig(label_dim=32))
+
+
 def make_strategy(net: ALNetwork, args, plugins=()) -> ALStrategy:
     from avalanche.training.plugins import EvaluationPlugin
 
     return ALStrategy(
         model=net,
-        growth=GrowthRule(MLPBackbone(tuple(args.widths)), label_dim=32),
+        growth=growth_rule(args),
         optimizer_factory=optimizer_factory("adam", args.lr),
         train_mb_size=args.batch_size,
         train_epochs=args.epochs,
@@ -79,7 +85,7 @@ def bare_run(base: ALNetwork, experience, x, y, args) -> tuple[float, float]:
     start = time.perf_counter()
     net = copy.deepcopy(base)
     torch.manual_seed(1)
-    GrowthRule(MLPBackbone(tuple(args.widths)), label_dim=32).grow(net, experience.new_columns)
+    growth_rule(args).grow(net, experience.new_columns)
     block = net.blocks[-1]
     frozen = net.depth - 1
     with torch.no_grad():

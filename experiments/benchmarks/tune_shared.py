@@ -17,7 +17,7 @@ import itertools
 import tempfile
 from pathlib import Path
 
-from alcl.results import load_runs
+from alcl.results.files import load_runs
 from experiments.benchmarks.baseline_suite import suite_config
 from experiments.config import config_from_dict
 from experiments.runner import run_experiment
@@ -31,7 +31,7 @@ def validation_score(folder: Path) -> tuple[float, float]:
     """Mean and min over strategies of the seed-averaged validation as-released accuracy."""
     by_strategy: dict[str, list[float]] = {}
     for run in load_runs(folder):
-        by_strategy.setdefault(run["strategy"], []).append(run["final"]["valid_avg_accuracy"])
+        by_strategy.setdefault(run.strategy, []).append(run.final["valid_avg_accuracy"])
     means = [sum(v) / len(v) for v in by_strategy.values()]
     return sum(means) / len(means), min(means)
 

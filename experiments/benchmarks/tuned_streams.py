@@ -6,8 +6,8 @@ metric: the as-released validation average accuracy, or, for a strategy that
 trains once (Joint, which has no stream order), the current-feature one. The
 best setting per strategy is then run on every seed, and only then are test
 metrics read. The results folder is an ordinary one (``alcl plot`` redraws
-it); each metrics file also records the training setting it used, and
-``tuning.json`` holds every validation score of the grid.
+it); ``training.json`` holds the training section each strategy ran with, and
+``tuning.json`` every validation score of the grid.
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from alcl.results import aggregate, load_runs, run_path, summary_rows, write_json, write_summary
+from alcl.evaluation.record import RunRecord
+from alcl.results.files import (
+    aggregate,
+    load_runs,
+    run_path,
+    summary_rows,
+    write_json,
+    write_summary,
+)
 from experiments.benchmarks.default_stream import print_table
 from experiments.config import ExperimentConfig, dump_config
 from experiments.runner import build_stream, load_data, quiet_avalanche, run_one
@@ -30,15 +38,15 @@ def _with(cfg: ExperimentConfig, setting: dict[str, Any]) -> ExperimentConfig:
     return dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, **setting))
 
 
-def validation_score(record: dict[str, Any]) -> float:
+def validation_score(record: RunRecord) -> float:
     """The number a setting is chosen by; never a test number."""
-    key = "valid_current_accuracy" if record["trains_once"] else "valid_avg_accuracy"
-    return float(record["final"][key])
+    key = "valid_current_accuracy" if record.trains_once else "valid_avg_accuracy"
+    return float(record.final[key])
 
 
 def tune(
     cfg: ExperimentConfig, grid: dict[str, list], seed: int, data, device: str = "cpu"
-) -> tuple[dict[str, dict], list[dict], dict[str, dict]]:
+) -> tuple[dict[str, dict], list[dict], dict[str, RunRecord]]:
     """The best grid setting per strategy on ``seed``'s validation sets, every score, and the
     chosen setting's record per strategy (a run is a function of its config and seed, so
     that record is the one a rerun on ``seed`` would write)."""
@@ -75,29 +83,36 @@ def run_seeds(
     data,
     folder: Path,
     device: str = "cpu",
-    done: dict[tuple[str, int], dict] | None = None,
+    done: dict[tuple[str, int], RunRecord] | None = None,
 ) -> Path:
-    """Run every strategy with its chosen setting on every seed; write an ordinary results folder.
+    """Run every strategy with its chosen setting on every seed; write an ordinary results folder,
+    plus ``training.json``: the training section each strategy ran with, by strategy key.
 
     ``done`` maps (strategy key, seed) to a record already computed with the chosen
     setting (during tuning); it is written instead of running again.
     """
-    from alcl.results import atomic_write_text
+    from alcl.results.files import atomic_write_text
 
     atomic_write_text(folder / "config.yaml", dump_config(dataclasses.replace(cfg, seeds=seeds)))
+    run_cfgs = [_with(cfg, chosen.get(entry.key, {})) for entry in cfg.strategies]
+    write_json(
+        folder / "training.json",
+        {
+            entry.key: dataclasses.asdict(run_cfg.training)
+            for entry, run_cfg in zip(cfg.strategies, run_cfgs, strict=True)
+        },
+    )
     for seed in seeds:
         stream = build_stream(cfg.stream, seed, data)
-        for index, entry in enumerate(cfg.strategies):
-            run_cfg = _with(cfg, chosen.get(entry.key, {}))
+        for index, (entry, run_cfg) in enumerate(zip(cfg.strategies, run_cfgs, strict=True)):
             record = (done or {}).get((entry.key, seed))
             if record is None:
                 with quiet_avalanche():
                     record = run_one(run_cfg, index, seed, stream, device)
-            record["training"] = dataclasses.asdict(run_cfg.training)
-            write_json(run_path(folder, entry.key, seed), record)
+            write_json(run_path(folder, entry.key, seed), record.to_dict())
             write_summary(folder)
             print(
-                f"  ran {entry.key:12s} seed {seed}: {sum(record['train_seconds']):.0f} s",
+                f"  ran {entry.key:12s} seed {seed}: {sum(record.train_seconds):.0f} s",
                 flush=True,
             )
     return folder

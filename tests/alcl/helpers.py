@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from alcl.backbones import MLPBackbone, build_backbone
+from alcl.config import ModelConfig
 from alcl.growth import GrowthRule
 from alcl.network import ALNetwork, BlockStack
 from streams.layout import ImageLayout, TextLayout
@@ -19,7 +20,7 @@ def grown_network(
 ) -> tuple[ALNetwork, GrowthRule]:
     """An AL network grown once per column group, as the strategy would grow it."""
     net = ALNetwork(n_features, n_classes)
-    rule = GrowthRule(MLPBackbone((16, 12, 10)), label_dim=6, freeze=freeze)
+    rule = GrowthRule(MLPBackbone((16, 12, 10)), ModelConfig(label_dim=6), freeze=freeze)
     for cols in groups:
         rule.grow(net, cols)
     return net, rule
@@ -72,7 +73,7 @@ class Case:
         net = network(self.n_features, 3)
         rule = GrowthRule(
             self.backbone(),
-            label_dim=6,
+            ModelConfig(label_dim=6),
             freeze=freeze,
             blocks_per_experience=blocks_per_experience,
         )
@@ -113,3 +114,37 @@ CASES = {
         {"heads": 2},
     ),
 }  # fmt: skip
+
+
+MODEL_KEYS = ("label_dim", "layers_per_block", "dropout", "absent", "backbone", "backbone_options")
+
+
+def build(
+    name: str,
+    params: dict | None,
+    n_features: int,
+    n_classes: int,
+    widths,
+    evaluator=None,
+    plugins=None,
+    layout=None,
+    device: str = "cpu",
+    **settings,
+):
+    """Strategy ``name`` for a problem of that size: ``settings`` are ModelConfig or
+    TrainingConfig fields (training defaults to lr 1e-3, as the tests were written for)."""
+    from alcl.config import ModelConfig, TrainingConfig
+    from alcl.registry import Problem, build_strategy
+
+    model = {k: settings.pop(k) for k in MODEL_KEYS if k in settings}
+    training = TrainingConfig(**{"lr": 1e-3, **settings})
+    return build_strategy(
+        name,
+        params or {},
+        Problem(n_features, n_classes, layout),
+        ModelConfig(widths=list(widths), **model),
+        training,
+        device=device,
+        evaluator=evaluator,
+        plugins=plugins,
+    )

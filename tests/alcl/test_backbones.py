@@ -9,8 +9,8 @@ from torch import nn
 
 from alcl import inference
 from alcl.backbones import BlockSpec, build_backbone, check_absent, make_options
-from alcl.baselines import BackpropNet
-from alcl.bp_grow import BPGrowNetwork
+from alcl.baselines.bp_grow import BPGrowNetwork
+from alcl.baselines.fixed_width import BackpropNet
 from alcl.compute import count_flops, exit_costs
 from alcl.fusion import ImageCanvas, TokenEmbedding, sinusoidal_positions, unpack_sequence
 from tests.alcl.helpers import CASES, IMAGE, TEXT

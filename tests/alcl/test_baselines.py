@@ -8,19 +8,25 @@ import torch
 from avalanche.training.plugins import EvaluationPlugin
 from torch import nn
 
-from alcl.baselines import FillAbsent, backprop_mlp
-from alcl.evaluation import ExperienceAccuracy
-from alcl.protocol import run_protocol
-from alcl.registry import STRATEGIES, Settings, build_strategy
-from streams import build_feature_incremental_stream
+from alcl.baselines.fixed_width import FillAbsent, backprop_mlp
+from alcl.evaluation.accuracy import ExperienceAccuracy
+from alcl.evaluation.protocol import run_protocol
+from alcl.registry import strategies
+from streams import StreamConfig, build_stream
+from tests.alcl.helpers import build
 from tests.conftest import blobs
 
-SETTINGS = Settings(8, 3, (12, 12), label_dim=6, epochs=1, batch_size=16, lr=0.01)
+SETTINGS = {"label_dim": 6, "epochs": 1, "batch_size": 16, "lr": 0.01}
+STRATEGIES = strategies()
+
+
+def _build(name, params=None, evaluator=None, plugins=None, **changes):
+    return build(name, params, 8, 3, (12, 12), evaluator, plugins, **{**SETTINGS, **changes})
 
 
 @pytest.fixture(scope="module")
 def stream():
-    return build_feature_incremental_stream(blobs(), n_experiences=2, seed=3)
+    return build_stream(blobs(), StreamConfig(n_experiences=2), seed=3)
 
 
 def test_fill_absent_modes():
@@ -54,9 +60,8 @@ def _train_means(stream, upto: int) -> np.ndarray:
 
 @pytest.mark.parametrize("name", ["naive", "cumulative", "joint"])
 def test_mean_mode_uses_running_means_of_training_rows_only(stream, name):
-    settings = Settings(**{**SETTINGS.__dict__, "absent": "mean"})
     accuracy = ExperienceAccuracy()
-    strategy = build_strategy(name, {}, settings, EvaluationPlugin(loggers=[]), [accuracy])
+    strategy = _build(name, {}, EvaluationPlugin(loggers=[]), [accuracy], absent="mean")
     fill = strategy.model.fill
     assert fill.mode == "mean"
     run_protocol(strategy, stream, accuracy, trains_once=STRATEGIES[name].trains_once)
@@ -77,14 +82,14 @@ def test_every_strategy_runs_on_equal_terms(stream):
         accuracy = ExperienceAccuracy()
         data = stream.with_task_labels() if spec.task_oracle else stream
         torch.manual_seed(0)
-        strategy = build_strategy(name, {}, SETTINGS, EvaluationPlugin(loggers=[]), [accuracy])
+        strategy = _build(name, {}, EvaluationPlugin(loggers=[]), [accuracy])
         record = run_protocol(strategy, data, accuracy, trains_once=spec.trains_once)
         assert (strategy.train_epochs, strategy.train_mb_size) == (1, 16), name
-        assert strategy.eval_mb_size == SETTINGS.eval_batch_size, name
+        assert strategy.eval_mb_size == 1024, name
         assert type(strategy.optimizer) is torch.optim.Adam, name
         assert {g["lr"] for g in strategy.optimizer.param_groups} == {0.01}, name
-        assert record["n_parameters"] == sum(p.numel() for p in strategy.model.parameters())
-        assert len(record["accuracy_matrix"]) == (1 if spec.trains_once else 2), name
+        assert record.n_parameters == sum(p.numel() for p in strategy.model.parameters())
+        assert len(record.accuracy_matrix) == (1 if spec.trains_once else 2), name
         hidden = [
             m.out_features
             for m in strategy.model.modules()
@@ -103,29 +108,29 @@ def test_pnn_gets_task_labels_as_an_oracle_and_one_column_per_experience(stream)
         assert isinstance(exp.classes_in_this_experience, list)
         assert {int(t) for t in exp.dataset.targets_task_labels} == {j}
     accuracy = ExperienceAccuracy()
-    strategy = build_strategy("pnn", {}, SETTINGS, EvaluationPlugin(loggers=[]), [accuracy])
+    strategy = _build("pnn", {}, EvaluationPlugin(loggers=[]), [accuracy])
     pnn = strategy.model
     strategy.train(tasked.train_stream[0], eval_streams=[])
     strategy.eval(tasked.test_stream)  # meets task 1 before training on it
     assert pnn.layers[0].num_columns == 1
     strategy.train(tasked.train_stream[1], eval_streams=[])
-    assert pnn.layers[0].num_columns == 2 and len(pnn.layers) == len(SETTINGS.widths)
-    assert pnn.layers[0].columns[1].itoh.out_features == SETTINGS.widths[0]
+    assert pnn.layers[0].num_columns == 2 and len(pnn.layers) == 2
+    assert pnn.layers[0].columns[1].itoh.out_features == 12
     trainable = {id(p) for p in pnn.parameters() if p.requires_grad}
     assert not trainable & {id(p) for p in pnn.layers[0].columns[0].parameters()}
 
 
 def test_stream_fingerprint_changes_with_the_samples():
-    a = build_feature_incremental_stream(blobs(), n_experiences=2, seed=0)
-    b = build_feature_incremental_stream(blobs(), n_experiences=2, seed=0)
-    c = build_feature_incremental_stream(blobs(), n_experiences=2, seed=1)
+    a = build_stream(blobs(), StreamConfig(n_experiences=2), seed=0)
+    b = build_stream(blobs(), StreamConfig(n_experiences=2), seed=0)
+    c = build_stream(blobs(), StreamConfig(n_experiences=2), seed=1)
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
 
 
 def test_mas_survives_a_minibatch_loss_of_exactly_zero():
     from avalanche.training.plugins import MASPlugin
 
-    from alcl.baselines import NonZeroLoss
+    from alcl.baselines.avalanche import NonZeroLoss
 
     class Strategy:
         pass
@@ -136,19 +141,19 @@ def test_mas_survives_a_minibatch_loss_of_exactly_zero():
     assert bool(strategy.loss)  # MAS's `not strategy.loss` check now passes
     strategy.loss.backward()
     assert weight.grad == 0.0
-    mas = build_strategy("mas", {}, SETTINGS)
+    mas = _build("mas")
     kinds = [type(p) for p in mas.plugins]
     assert kinds.index(NonZeroLoss) < kinds.index(MASPlugin)
 
 
 def test_si_penalises_moving_important_weights_on_cpu(stream):
     """Avalanche 0.6's SI plugin aliases its weight snapshots on CPU; alcl's copies them."""
-    from alcl.baselines import CopyingSynapticIntelligence
+    from alcl.baselines.avalanche import CopyingSynapticIntelligence
 
     weights = {}
     for name, params in (("naive", {}), ("si", {"si_lambda": 100.0})):
         torch.manual_seed(0)
-        strategy = build_strategy(name, params, SETTINGS)
+        strategy = _build(name, params)
         for experience in stream.train_stream:
             strategy.train(experience, eval_streams=[])
         weights[name] = torch.cat([p.detach().flatten() for p in strategy.model.parameters()])

@@ -6,13 +6,13 @@ import torch
 import torch.nn.functional as F
 
 from alcl.backbones import MLPBackbone
-from alcl.bp_grow import BPGrowNetwork, BPGrowStrategy
-from alcl.evaluation import ExperienceAccuracy, evaluate
+from alcl.baselines.bp_grow import BPGrowNetwork, BPGrowStrategy
+from alcl.config import ModelConfig
+from alcl.evaluation.accuracy import ExperienceAccuracy, evaluate
 from alcl.growth import GrowthRule
 from alcl.network import ALNetwork
-from alcl.registry import Settings, build_strategy
-from streams import build_feature_incremental_stream
-from tests.alcl.helpers import batch
+from streams import StreamConfig, build_stream
+from tests.alcl.helpers import batch, build
 from tests.conftest import blobs
 
 GROUPS = [[0, 1, 2], [3, 4], [5, 6, 7]]
@@ -22,7 +22,7 @@ def _grow(cls, groups=GROUPS, blocks_per_experience=1, freeze=True):
     net = cls(8, 3)
     rule = GrowthRule(
         MLPBackbone((16, 12, 10)),
-        label_dim=6,
+        ModelConfig(label_dim=6),
         blocks_per_experience=blocks_per_experience,
         freeze=freeze,
     )
@@ -76,10 +76,11 @@ def test_bp_grow_backprops_through_the_new_blocks_only():
 
 
 def test_bp_grow_strategy_freezes_old_blocks_and_learns():
-    stream = build_feature_incremental_stream(blobs(), n_experiences=3)
-    settings = Settings(8, 3, (16, 16, 16), epochs=10, batch_size=16, lr=0.01)
+    stream = build_stream(blobs(), StreamConfig(n_experiences=3))
     accuracy = ExperienceAccuracy()
-    strategy = build_strategy("bp-grow", {}, settings, plugins=[accuracy])
+    strategy = build(
+        "bp-grow", {}, 8, 3, (16, 16, 16), plugins=[accuracy], epochs=10, batch_size=16, lr=0.01
+    )
     assert isinstance(strategy, BPGrowStrategy)
     before = None
     for t, exp in enumerate(stream.train_stream):
@@ -96,9 +97,10 @@ def test_bp_grow_strategy_freezes_old_blocks_and_learns():
 
 
 def test_al_nofreeze_keeps_training_old_blocks():
-    stream = build_feature_incremental_stream(blobs(), n_experiences=2)
-    settings = Settings(8, 3, (16, 16), label_dim=8, epochs=3, batch_size=16, lr=0.01)
-    strategy = build_strategy("al-nofreeze", {}, settings)
+    stream = build_stream(blobs(), StreamConfig(n_experiences=2))
+    strategy = build(
+        "al-nofreeze", {}, 8, 3, (16, 16), label_dim=8, epochs=3, batch_size=16, lr=0.01
+    )
     strategy.train(stream.train_stream[0], eval_streams=[])
     first = {k: v.clone() for k, v in strategy.model.blocks[0].state_dict().items()}
     strategy.train(stream.train_stream[1], eval_streams=[])

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from alcl.calibration import (
-    AdaptiveSettings,
+    AdaptiveConfig,
     Curve,
     Point,
     adaptive_report,
@@ -75,7 +75,7 @@ def test_the_test_split_never_moves_the_threshold():
     valid = batch(60)
     g = torch.Generator().manual_seed(5)
     other_test = (torch.randn(40, 8, generator=g), torch.randint(0, 3, (40,), generator=g))
-    settings = AdaptiveSettings(epsilon=0.1, z=0.0, latency_repeats=0)
+    settings = AdaptiveConfig(epsilon=0.1, z=0.0, latency_repeats=0)
     a = adaptive_report(net, valid, batch(40), settings)
     b = adaptive_report(net, valid, other_test, settings)
     assert a["threshold"] == b["threshold"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from alcl.checkpoint import (
+from alcl.state.checkpoint import (
     CheckpointError,
     load_checkpoint,
     rng_state,

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from alcl import inference
-from alcl.compute import compute_report, count_flops, exit_costs, parameters_per_block
+from alcl.compute import count_flops, exit_costs, parameters_per_block
+from alcl.evaluation.cost import compute_report
 from tests.alcl.helpers import batch, grown_network
 
 GROUPS = [[0, 1, 2], [3, 4], [5, 6, 7]]

@@ -16,10 +16,10 @@ import torch
 from avalanche.evaluation.metrics import accuracy_metrics, bwt_metrics, forgetting_metrics
 from avalanche.training.plugins import EvaluationPlugin
 
-from alcl import metrics
-from alcl.evaluation import ExperienceAccuracy, evaluate
-from alcl.registry import Settings, build_strategy
+from alcl.evaluation import metrics
+from alcl.evaluation.accuracy import ExperienceAccuracy, evaluate
 from streams import FeatureIncrementalStream
+from tests.alcl.helpers import build
 
 N_FEATURES, N_CLASSES = 8, 3
 GROUPS = [np.arange(0, 6), np.array([6]), np.array([7])]
@@ -57,15 +57,6 @@ def _avalanche_values(results: dict, prefix: str) -> dict[str, float]:
 @pytest.mark.parametrize("name", ["naive", "al", "replay"])
 def test_forgetting_and_bwt_from_R_equal_avalanches(name):
     stream = _rise_then_fall_stream()
-    settings = Settings(
-        n_features=N_FEATURES,
-        n_classes=N_CLASSES,
-        widths=(16, 16),
-        label_dim=8,
-        epochs=3,
-        batch_size=8,
-        lr=0.01,
-    )
     torch.manual_seed(0)
     accuracy = ExperienceAccuracy()
     evaluator = EvaluationPlugin(
@@ -75,7 +66,10 @@ def test_forgetting_and_bwt_from_R_equal_avalanches(name):
         loggers=[],
     )
     params = {"mem_size": 20} if name == "replay" else {}
-    strategy = build_strategy(name, params, settings, evaluator=evaluator, plugins=[accuracy])
+    strategy = build(
+        name, params, N_FEATURES, N_CLASSES, (16, 16), evaluator, [accuracy],
+        label_dim=8, epochs=3, batch_size=8, lr=0.01,
+    )  # fmt: skip
     R = []
     for i, experience in enumerate(stream.train_stream):
         strategy.train(experience, eval_streams=[])

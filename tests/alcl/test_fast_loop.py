@@ -9,14 +9,15 @@ from avalanche.training import Naive
 from avalanche.training.plugins import EvaluationPlugin
 
 from alcl.backbones import MLPBackbone
-from alcl.baselines import backprop_mlp
+from alcl.baselines.fixed_width import backprop_mlp
+from alcl.config import ModelConfig
 from alcl.growth import GrowthRule
-from alcl.loader import TensorBatches, in_memory_tensors
-from alcl.loop import fast_loop_class, listens
 from alcl.network import ALNetwork
-from alcl.optim import optimizer_factory
 from alcl.strategy import ALStrategy
-from streams import build_feature_incremental_stream
+from alcl.training.loader import TensorBatches, in_memory_tensors
+from alcl.training.loop import fast_loop_class, listens
+from alcl.training.optim import optimizer_factory
+from streams import StreamConfig, build_stream
 from streams.avalanche_data import make_dataset
 from tests.conftest import blobs
 
@@ -24,7 +25,7 @@ from tests.conftest import blobs
 @pytest.fixture(scope="module")
 def stream():
     # 63 training rows per experience: batches of 21 are all full
-    return build_feature_incremental_stream(blobs(n_per_class=100), n_experiences=3)
+    return build_stream(blobs(n_per_class=100), StreamConfig(n_experiences=3))
 
 
 class Counter(SupervisedPlugin):
@@ -45,7 +46,7 @@ class Counter(SupervisedPlugin):
 def _al(stream, **kwargs) -> ALStrategy:
     return ALStrategy(
         model=ALNetwork(stream.n_features, stream.n_classes),
-        growth=GrowthRule(MLPBackbone((16, 16, 16)), label_dim=8),
+        growth=GrowthRule(MLPBackbone((16, 16, 16)), ModelConfig(label_dim=8)),
         optimizer_factory=optimizer_factory("adam", 0.01),
         train_mb_size=21,
         train_epochs=3,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from alcl import metrics
+from alcl.evaluation import metrics
 
 R = [
     [0.9, 0.1, 0.2],

@@ -7,8 +7,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from alcl.plots_adaptive import adaptive_figure  # noqa: E402
-from alcl.results import load_runs  # noqa: E402
+from alcl.results.files import load_runs  # noqa: E402
+from alcl.results.plots_adaptive import adaptive_figure  # noqa: E402
 from experiments.config import config_from_dict  # noqa: E402
 from experiments.runner import run_experiment  # noqa: E402
 

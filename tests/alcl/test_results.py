@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from alcl import results
+from alcl.results import files as results
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):

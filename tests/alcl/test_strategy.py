@@ -15,19 +15,20 @@ from avalanche.training.plugins import EvaluationPlugin
 
 from alcl import inference
 from alcl.backbones import MLPBackbone
-from alcl.evaluation import ExperienceAccuracy, evaluate
+from alcl.config import ModelConfig
+from alcl.evaluation.accuracy import ExperienceAccuracy, evaluate
 from alcl.growth import GrowthRule
 from alcl.network import ALNetwork
-from alcl.optim import optimizer_factory
 from alcl.strategy import ALStrategy
-from streams import build_feature_incremental_stream
+from alcl.training.optim import optimizer_factory
+from streams import StreamConfig, build_stream
 from tests.conftest import blobs
 
 
 def _strategy(stream, evaluator=None, plugins=None, epochs=3):
     return ALStrategy(
         model=ALNetwork(stream.n_features, stream.n_classes),
-        growth=GrowthRule(MLPBackbone((16, 16, 16)), label_dim=8),
+        growth=GrowthRule(MLPBackbone((16, 16, 16)), ModelConfig(label_dim=8)),
         optimizer_factory=optimizer_factory("adam", 0.01),
         train_mb_size=16,
         train_epochs=epochs,
@@ -39,7 +40,7 @@ def _strategy(stream, evaluator=None, plugins=None, epochs=3):
 
 @pytest.fixture
 def stream():
-    return build_feature_incremental_stream(blobs(), n_experiences=3)
+    return build_stream(blobs(), StreamConfig(n_experiences=3))
 
 
 def test_each_experience_freezes_old_blocks_and_optimizes_only_new_ones(stream):

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alcl.checkpoint import load_checkpoint
-from alcl.cli import main
+from alcl.state.checkpoint import load_checkpoint
+from experiments.cli import main
 from experiments.config import config_from_dict
 from experiments.runner import run_experiment
 from tests.experiments.helpers import CodeRunningPickle, metrics_of
@@ -43,7 +43,7 @@ def reference(tmp_path_factory):
 
 
 def _kill_after_first_checkpoint(config: Path, out: Path) -> None:
-    command = [sys.executable, "-m", "alcl.cli", "run", str(config), "--out", str(out)]
+    command = [sys.executable, "-m", "experiments.cli", "run", str(config), "--out", str(out)]
     proc = subprocess.Popen(
         [*command, "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -10,8 +10,8 @@ import sys
 import pytest
 import yaml
 
-from alcl.cli import main
-from alcl.results import SUMMARY_COLUMNS
+from alcl.results.files import SUMMARY_COLUMNS
+from experiments.cli import main
 
 TINY = {
     "name": "tiny",
@@ -92,7 +92,7 @@ def test_a_different_config_cannot_overwrite_a_results_folder(tiny_run, tmp_path
 def test_help_imports_neither_torch_nor_avalanche():
     code = (
         "import sys\n"
-        "from alcl.cli import main\n"
+        "from experiments.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "assert 'torch' not in sys.modules and 'avalanche' not in sys.modules, 'heavy import'\n"
     )

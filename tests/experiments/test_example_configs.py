@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from experiments.config import CONFIG_DIR, load_config
-from experiments.runner import build_stream, settings_for
-from experiments.stream_config import DATASETS
+from experiments.runner import problem_of
+from streams import DATASETS, build_stream, load_stream_data
 from tests.streams.formats import (
     news_rows,
     text_rows,
@@ -50,7 +50,7 @@ def _stream(path, tmp_path):
     elif stream_cfg.dataset in DATASETS["text"]:
         fake = TEXTS[stream_cfg.dataset](tmp_path / "texts.csv")
         stream_cfg = dataclasses.replace(stream_cfg, path=str(fake), download=False)
-    return cfg, stream_cfg, build_stream(stream_cfg, seed=0)
+    return cfg, stream_cfg, build_stream(load_stream_data(stream_cfg), stream_cfg, seed=0)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
@@ -67,13 +67,14 @@ def test_thesis_config_builds_every_strategys_model_on_its_backbone(path, tmp_pa
     from alcl.registry import build_strategy
 
     cfg, _, stream = _stream(path, tmp_path)
-    settings = settings_for(cfg, stream, "cpu")
     experience = stream.train_stream[0]
     x, y = (torch.as_tensor(a[:4]) for a in stream.arrays("train", 0))
     for entry in cfg.strategies:
         if entry.name == "joint":
             continue  # the same model as naive, trained once
-        strategy = build_strategy(entry.name, entry.params, settings)
+        strategy = build_strategy(
+            entry.name, entry.params, problem_of(stream), cfg.model, cfg.training
+        )
         model = strategy.model
         if hasattr(strategy, "growth"):
             strategy.growth.grow(model, experience.new_columns)

@@ -6,8 +6,8 @@ import json
 
 import yaml
 
-from alcl.cli import main
-from alcl.results import load_runs
+from alcl.results.files import load_runs
+from experiments.cli import main
 from tests.streams.formats import news_rows, write_csv, write_mnist
 
 SMALL = {
@@ -24,7 +24,7 @@ def _run(tmp_path, stream: dict) -> list[dict]:
     cfg.write_text(yaml.safe_dump({**SMALL, "name": "t", "stream": stream}))
     out = tmp_path / "out"
     assert main(["run", str(cfg), "--out", str(out), "--no-progress"]) == 0
-    return sorted(load_runs(out), key=lambda r: r["order"])
+    return [r.to_dict() for r in load_runs(out)]  # in config order
 
 
 def test_fashion_mnist_bands_from_the_data_root(tmp_path):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 
-from alcl.logs import RunLogs
-from alcl.loop import ITERATION_EVENTS, listens
+from alcl.results.logs import RunLogs
+from alcl.training.loop import ITERATION_EVENTS, listens
 from experiments.config import config_from_dict
-from experiments.runner import build_stream, run_one
+from experiments.runner import run_one
+from streams import build_stream, load_stream_data
 from tests.experiments.helpers import without_timings
 
 CONFIG = {
@@ -24,7 +25,7 @@ CONFIG = {
 
 def test_runs_log_text_csv_and_tensorboard_and_compute_the_same_numbers(tmp_path):
     cfg = config_from_dict(CONFIG)
-    stream = build_stream(cfg.stream, 0)
+    stream = build_stream(load_stream_data(cfg.stream), cfg.stream, 0)
     for index, name in enumerate(["al", "naive"]):
         quiet = run_one(cfg, index, 0, stream, "cpu")
         logged = run_one(cfg, index, 0, stream, "cpu", logs=tmp_path / name)

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from alcl import results
+from alcl.results import files as results
 from experiments.config import config_from_dict
 from experiments.runner import run_experiment
 
@@ -41,7 +41,7 @@ def run(tmp_path_factory):
 
 
 def _runs(folder):
-    return {(r["strategy"], r["seed"]): r for r in results.load_runs(folder)}
+    return {(r.strategy, r.seed): r.to_dict() for r in results.load_runs(folder)}
 
 
 def test_summary_has_one_row_per_strategy_and_seed(run):
@@ -108,10 +108,11 @@ def test_figures_include_one_matrix_per_strategy_and_the_time_comparison(run):
         assert {f"{stem}.png", f"{stem}.pdf"} <= names, stem
 
 
-def test_config_and_registry_import_without_torch():
+def test_the_cli_the_registry_and_the_plots_import_without_torch():
+    """`alcl --help` and `alcl plot` stay fast; the config check loads the strategies."""
     code = (
         "import sys\n"
-        "import experiments.config, alcl.registry\n"
+        "import alcl, alcl.registry, streams, experiments.cli, alcl.results.plots\n"
         "assert 'torch' not in sys.modules and 'avalanche' not in sys.modules\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -125,15 +126,19 @@ def test_a_run_depends_on_its_seed_alone_not_on_the_runs_before_it(monkeypatch):
     import numpy as np
     import torch
 
-    from experiments.runner import build_stream, run_one
+    from experiments.runner import run_one
+    from streams import build_stream, load_stream_data
 
-    def draws(*args, **kwargs):
-        return {"draws": (random.random(), float(np.random.rand()), float(torch.rand(1)))}
+    from alcl.evaluation.record import RunRecord
 
-    monkeypatch.setattr("alcl.protocol.run_protocol", draws)
+    def draws(*args, **kwargs):  # the generators' next numbers, carried as "train seconds"
+        seconds = [random.random(), float(np.random.rand()), float(torch.rand(1))]
+        return RunRecord(False, [], [], [], [], {}, {}, seconds, 0, "")
+
+    monkeypatch.setattr("alcl.evaluation.protocol.run_protocol", draws)
     cfg = config_from_dict({**TINY, "strategies": ["agem"]})
-    stream = build_stream(cfg.stream, 0)
-    first = run_one(cfg, 0, 0, stream, "cpu")["draws"]
+    stream = build_stream(load_stream_data(cfg.stream), cfg.stream, 0)
+    first = run_one(cfg, 0, 0, stream, "cpu").train_seconds
     random.random(), np.random.rand(), torch.rand(1)
-    assert run_one(cfg, 0, 0, stream, "cpu")["draws"] == first
-    assert run_one(cfg, 0, 1, stream, "cpu")["draws"] != first
+    assert run_one(cfg, 0, 0, stream, "cpu").train_seconds == first
+    assert run_one(cfg, 0, 1, stream, "cpu").train_seconds != first

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from alcl.cli import main
+from experiments.cli import main
 from experiments.config import ConfigError, config_from_dict, load_config
 from experiments.overrides import apply_overrides, parse_assignment
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from alcl.registry import STRATEGIES
+from alcl.registry import strategies
 from experiments.checkpoints import RunCheckpoint
 from experiments.config import config_from_dict
-from experiments.runner import build_stream, run_one
+from experiments.runner import run_one
+from streams import build_stream, load_stream_data
 from tests.experiments.helpers import without_timings
 
+STRATEGIES = strategies()
 SMALL_MEMORY = {"replay": {"mem_size": 20}, "der": {"mem_size": 20}}
 SMALL_MEMORY |= {name: {"patterns_per_exp": 10} for name in ("gem", "agem")}
 CONFIG = {
@@ -34,7 +36,7 @@ def setting():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     cfg = config_from_dict(CONFIG)
-    yield cfg, build_stream(cfg.stream, 0)
+    yield cfg, build_stream(load_stream_data(cfg.stream), cfg.stream, 0)
     torch.set_num_threads(threads)
 
 

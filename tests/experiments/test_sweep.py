@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from alcl import results
+from alcl.results import files as results
 from experiments.config import ConfigError
 from experiments.sweep import expand_sweep
 from experiments.sweep_runner import FAILURES_FILE, run_sweep
@@ -125,7 +125,7 @@ def test_every_example_sweep_expands(tmp_path):
 
 
 def test_the_sweep_command_checks_its_options(tmp_path, capsys):
-    from alcl.cli import main
+    from experiments.cli import main
 
     path = tmp_path / "s.yaml"
     path.write_text("seeds: [0]\n")

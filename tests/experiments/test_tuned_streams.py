@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from alcl.results import write_json
+from alcl.results.files import write_json
 from experiments.benchmarks.tuned_streams import _with, tune_then_run
 from experiments.config import config_from_dict
-from experiments.runner import build_stream, load_data, quiet_avalanche, run_one
+from experiments.runner import quiet_avalanche, run_one
+from streams import build_stream, load_stream_data
 from tests.experiments.helpers import metrics_of, without_timings
 
 CONFIG = {
@@ -37,7 +38,7 @@ def test_tuning_picks_the_best_validation_setting_and_reuses_only_identical_runs
 
     # The seed-0 files come from tuning; they must equal a fresh run with the chosen setting.
     written = metrics_of(tmp_path)
-    stream = build_stream(cfg.stream, 0, load_data(cfg.stream))
+    stream = build_stream(load_stream_data(cfg.stream), cfg.stream, 0)
     for index, entry in enumerate(cfg.strategies):
         with quiet_avalanche():
             fresh = run_one(_with(cfg, tuning["chosen"][entry.key]), index, 0, stream, "cpu")

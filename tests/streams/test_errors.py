@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streams import DataError, build_feature_incremental_stream, from_arrays, from_csv, load_source
+from streams import DataError, StreamConfig, build_stream, from_arrays, from_csv, load_source
 from tests.conftest import blobs
 
 
@@ -41,21 +41,25 @@ def test_unknown_dataset_names_the_choices():
 
 def test_too_many_experiences_for_the_data():
     with pytest.raises(DataError, match="fewer experiences"):
-        build_feature_incremental_stream(blobs(n_per_class=10), n_experiences=5)
+        build_stream(blobs(n_per_class=10), StreamConfig(n_experiences=5))
     with pytest.raises(DataError, match="cannot cut 8 columns into 9"):
-        build_feature_incremental_stream(blobs(n_per_class=100), n_experiences=9)
+        build_stream(blobs(n_per_class=100), StreamConfig(n_experiences=9))
+
+
+def _explicit(groups: list[list[int]], n_experiences: int = 2) -> StreamConfig:
+    return StreamConfig(n_experiences=n_experiences, grouping="explicit", groups=groups)
 
 
 def test_bad_explicit_groups():
     data = blobs()
     with pytest.raises(DataError, match="disjoint"):
-        build_feature_incremental_stream(data, 2, grouping="explicit", groups=[[0, 1], [1, 2]])
+        build_stream(data, _explicit([[0, 1], [1, 2]]))
     with pytest.raises(DataError, match="outside 0..7"):
-        build_feature_incremental_stream(data, 2, grouping="explicit", groups=[[0], [9]])
+        build_stream(data, _explicit([[0], [9]]))
     with pytest.raises(DataError, match="one group per experience"):
-        build_feature_incremental_stream(data, 3, grouping="explicit", groups=[[0], [1]])
+        build_stream(data, _explicit([[0], [1]], n_experiences=3))
     with pytest.raises(DataError, match="first feature group is empty"):
-        build_feature_incremental_stream(data, 2, grouping="explicit", groups=[[], [1]])
+        build_stream(data, _explicit([[], [1]]))
 
 
 def test_csv_source_reads_string_labels(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streams import build_feature_incremental_stream, from_arrays, load_source
+from streams import StreamConfig, build_stream, from_arrays, load_source
 from tests.conftest import blobs
 
 
@@ -19,7 +19,7 @@ def _with_ids(n_per_class: int = 30) -> tuple:
 @pytest.mark.parametrize("n_exp", [1, 2, 4])
 def test_samples_are_disjoint_across_experiences_and_splits(n_exp):
     data, n = _with_ids()
-    stream = build_feature_incremental_stream(data, n_experiences=n_exp, standardize=False)
+    stream = build_stream(data, StreamConfig(n_experiences=n_exp, standardize=False))
     ids = [set(x[:, 0].astype(int)) for split in stream.parts.values() for x, _ in split]
     assert sum(len(s) for s in ids) == n
     assert set().union(*ids) == set(range(n))
@@ -28,7 +28,7 @@ def test_samples_are_disjoint_across_experiences_and_splits(n_exp):
 
 def test_splits_are_stratified():
     data = load_source("digits")
-    stream = build_feature_incremental_stream(data, n_experiences=4)
+    stream = build_stream(data, StreamConfig(n_experiences=4))
     for split in ("train", "valid", "test"):
         for _, y in stream.parts[split]:
             counts = np.bincount(y, minlength=10)
@@ -36,7 +36,7 @@ def test_splits_are_stratified():
 
 
 def test_visible_columns_only_grow_and_new_columns_are_the_difference():
-    stream = build_feature_incremental_stream(blobs(), n_experiences=3, grouping="random", seed=3)
+    stream = build_stream(blobs(), StreamConfig(n_experiences=3, grouping="random"), 3)
     previous: set[int] = set()
     for t, exp in enumerate(stream.train_stream):
         visible = set(exp.visible_columns.tolist())
@@ -48,7 +48,7 @@ def test_visible_columns_only_grow_and_new_columns_are_the_difference():
 
 
 def test_absent_columns_are_nan_in_every_released_view():
-    stream = build_feature_incremental_stream(blobs(), n_experiences=4)
+    stream = build_stream(blobs(), StreamConfig(n_experiences=4))
     for split in ("train", "valid", "test"):
         for j, exp in enumerate(stream.view(split)):
             x = np.stack([exp.dataset[i][0].numpy() for i in range(len(exp.dataset))])
@@ -58,7 +58,7 @@ def test_absent_columns_are_nan_in_every_released_view():
 
 
 def test_current_view_reveals_the_columns_of_now():
-    stream = build_feature_incremental_stream(blobs(), n_experiences=4)
+    stream = build_stream(blobs(), StreamConfig(n_experiences=4))
     x_then, y_then = stream.arrays("test", 0)
     x_now, y_now = stream.arrays("test", 0, upto=3)
     assert np.isnan(x_then).any() and np.isfinite(x_now).all()
@@ -68,7 +68,7 @@ def test_current_view_reveals_the_columns_of_now():
 
 
 def test_attributes_survive_avalanche_train_and_eval_copies():
-    stream = build_feature_incremental_stream(blobs(), n_experiences=2)
+    stream = build_stream(blobs(), StreamConfig(n_experiences=2))
     exp = stream.train_stream[1]
     for copy in (exp, stream.train_stream[1:][0]):
         assert copy.visible_columns.tolist() == list(range(8))
@@ -76,7 +76,7 @@ def test_attributes_survive_avalanche_train_and_eval_copies():
 
 
 def test_standardisation_uses_training_rows_of_the_releasing_experience():
-    stream = build_feature_incremental_stream(blobs(), n_experiences=2)
+    stream = build_stream(blobs(), StreamConfig(n_experiences=2))
     for t, cols in enumerate(stream.groups):
         x, _ = stream.parts["train"][t]
         np.testing.assert_allclose(x[:, cols].mean(axis=0), 0.0, atol=1e-5)
@@ -85,6 +85,8 @@ def test_standardisation_uses_training_rows_of_the_releasing_experience():
 
 def test_explicit_groups_are_respected_and_checked():
     groups = [[7, 0], [1, 2, 3], [], [4, 5, 6]]
-    stream = build_feature_incremental_stream(blobs(), 4, grouping="explicit", groups=groups)
+    stream = build_stream(
+        blobs(), StreamConfig(n_experiences=4, grouping="explicit", groups=groups)
+    )
     assert [g.tolist() for g in stream.groups] == [[0, 7], [1, 2, 3], [], [4, 5, 6]]
     assert stream.train_stream[2].new_columns.size == 0

@@ -10,7 +10,7 @@ import streams.images
 from streams import (
     DataError,
     ImageLayout,
-    Release,
+    StreamConfig,
     build_stream,
     load_source,
     masked_image,
@@ -134,7 +134,7 @@ def test_masked_image_rebuilds_the_image_and_marks_absent_pixels():
 def test_image_stream_releases_bands_and_keeps_pixels_as_bytes(tmp_path):
     write_mnist(tmp_path / "MNIST" / "raw", n_train=400)
     data = load_source("mnist", data_root=str(tmp_path), download=False)
-    stream = build_stream(data, n_experiences=4, release=Release(grouping="horizontal_bands"))
+    stream = build_stream(data, StreamConfig(n_experiences=4, grouping="horizontal_bands"))
     assert stream.table.pool.dtype == np.uint8  # one copy of the raw bytes, whatever the views
     assert stream.nbytes == data.x.nbytes + data.test_x.nbytes
     assert stream.image_shape == (1, 28, 28)
@@ -144,11 +144,13 @@ def test_image_stream_releases_bands_and_keeps_pixels_as_bytes(tmp_path):
     x, _ = stream.arrays("test", 1)
     image, mask = masked_image(torch.as_tensor(x), stream.layout)
     assert mask[:, :, :14].all() and not mask[:, :, 14:].any()
-    raw = build_stream(data, 4, release=Release(grouping="vertical_bands"), standardize=False)
+    raw = build_stream(
+        data, StreamConfig(n_experiences=4, grouping="vertical_bands", standardize=False)
+    )
     x, _ = raw.arrays("train", 3)
     assert np.nanmax(x) <= 1.0 and np.nanmin(x) >= 0.0  # pixels / 255 without standardisation
 
 
 def test_image_groupings_need_an_image_dataset(tiny_data):
     with pytest.raises(DataError, match="needs an image dataset"):
-        build_stream(tiny_data, 2, release=Release(grouping="quadrants"))
+        build_stream(tiny_data, StreamConfig(n_experiences=2, grouping="quadrants"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streams import DataError, Release, TextOptions, build_stream, from_arrays, load_source
+from streams import DataError, StreamConfig, build_stream, from_arrays, load_source
 from tests.conftest import blobs
 from tests.streams.formats import news_rows, write_csv, write_mnist
 
@@ -55,7 +55,8 @@ def check_invariants(stream, published: bool) -> None:
 @pytest.mark.parametrize("kind", ["feature_incremental", "class_incremental", "domain"])
 def test_every_kind_keeps_the_invariants(sources, name, kind):
     data = sources[name]
-    stream = build_stream(data, 3 if kind != "feature_incremental" else 2, kind=kind)
+    stream = n_experiences = 3 if kind != "feature_incremental" else 2
+    stream = build_stream(data, StreamConfig(n_experiences=n_experiences, kind=kind))
     check_invariants(stream, published=data.test_y is not None)
     if kind != "feature_incremental":
         assert stream.train_stream[0].visible_columns.size == stream.n_features
@@ -65,7 +66,7 @@ def test_every_kind_keeps_the_invariants(sources, name, kind):
 def test_published_test_split_is_the_test_and_validation_comes_from_training(sources, name):
     data = sources[name]
     for kind in ("feature_incremental", "class_incremental"):
-        stream = build_stream(data, 2, kind=kind)
+        stream = build_stream(data, StreamConfig(n_experiences=2, kind=kind))
         test_rows = np.sort(np.concatenate(stream.rows["test"]))
         np.testing.assert_array_equal(test_rows, np.arange(len(data.test_y)))
         valid = np.concatenate(stream.rows["valid"])
@@ -76,15 +77,16 @@ def test_published_test_split_is_the_test_and_validation_comes_from_training(sou
 
 def test_class_incremental_keeps_every_class_when_counts_do_not_divide(sources):
     data = sources["images"]
-    stream = build_stream(data, 3, kind="class_incremental")
+    stream = build_stream(data, StreamConfig(n_experiences=3, kind="class_incremental"))
     got = [exp.classes_in_this_experience for exp in stream.train_stream]
     assert got == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
-    stream = build_stream(
-        data,
-        3,
+    config = StreamConfig(
+        n_experiences=3,
         kind="class_incremental",
-        release=Release(order=list(range(9, -1, -1)), per_experience=[5, 3, 2]),
+        order=list(range(9, -1, -1)),
+        per_experience=[5, 3, 2],
     )
+    stream = build_stream(data, config)
     got = [exp.classes_in_this_experience for exp in stream.test_stream]
     assert got == [[5, 6, 7, 8, 9], [2, 3, 4], [0, 1]]
     last = stream.train_stream[2]
@@ -92,27 +94,30 @@ def test_class_incremental_keeps_every_class_when_counts_do_not_divide(sources):
         range(10)
     )
     shuffled = build_stream(
-        data, 5, kind="class_incremental", seed=3, release=Release(shuffle=True)
+        data, StreamConfig(n_experiences=5, kind="class_incremental", shuffle=True), seed=3
     )
     classes = [c for exp in shuffled.train_stream for c in exp.classes_in_this_experience]
     assert sorted(classes) == list(range(10)) and classes != list(range(10))
     with pytest.raises(DataError, match="summing to the 10 classes"):
-        build_stream(data, 2, kind="class_incremental", release=Release(per_experience=[5, 4]))
+        config = StreamConfig(n_experiences=2, kind="class_incremental", per_experience=[5, 4])
+        build_stream(data, config)
 
 
 def test_static_stream_has_one_experience_with_every_column(sources):
-    stream = build_stream(sources["table"], 1, kind="static")
+    stream = build_stream(sources["table"], StreamConfig(n_experiences=1, kind="static"))
     assert stream.n_experiences == 1 and stream.train_stream[0].new_columns.size == 8
     with pytest.raises(DataError, match="exactly one experience"):
-        build_stream(sources["table"], 2, kind="static")
+        build_stream(sources["table"], StreamConfig(n_experiences=2, kind="static"))
     with pytest.raises(DataError, match="grouping only apply to feature_incremental"):
-        build_stream(sources["table"], 1, kind="static", release=Release(grouping="random"))
+        config = StreamConfig(n_experiences=1, kind="static", grouping="random")
+        build_stream(sources["table"], config)
 
 
 def test_domain_permutation_scrambles_later_experiences_only(sources):
     data = sources["table"]
-    plain = build_stream(data, 3, kind="domain", seed=2)
-    permuted = build_stream(data, 3, kind="domain", seed=2, domain_transform="permute")
+    plain = build_stream(data, StreamConfig(n_experiences=3, kind="domain"), seed=2)
+    config = StreamConfig(n_experiences=3, kind="domain", domain_transform="permute")
+    permuted = build_stream(data, config, seed=2)
     assert permuted.train_stream[0].permutation is None
     np.testing.assert_array_equal(plain.arrays("test", 0)[0], permuted.arrays("test", 0)[0])
     perm = permuted.test_stream[2].permutation
@@ -121,22 +126,24 @@ def test_domain_permutation_scrambles_later_experiences_only(sources):
         permuted.arrays("test", 2)[0], plain.arrays("test", 2)[0][:, perm]
     )
     with pytest.raises(DataError, match="applies to kind 'domain'"):
-        build_stream(data, 3, domain_transform="permute")
+        build_stream(data, StreamConfig(n_experiences=3, domain_transform="permute"))
 
 
 def test_task_labels_are_the_experience_index(sources):
-    stream = build_stream(sources["table"], 3, kind="class_incremental", task_labels=True)
+    stream = config = StreamConfig(n_experiences=3, kind="class_incremental", task_labels=True)
+    stream = build_stream(sources["table"], config)
     for t, exp in enumerate(stream.test_stream):
         assert exp.task_label == t and exp.dataset[0][2] == t
 
 
 def test_pieces_are_dealt_in_the_given_order(sources):
-    release = Release(grouping="patches", patch_grid=2, order=[3, 2, 1, 0], per_experience=[1, 3])
-    stream = build_stream(sources["images"], 2, release=release)
-    assert stream.group_names == [["patch(1,1)"], ["patch(1,0)", "patch(0,1)", "patch(0,0)"]]
-    text = build_stream(
-        sources["text"], 2, release=Release(grouping="fields"), text=TextOptions("tokens", 8)
+    config = StreamConfig(
+        n_experiences=2, grouping="patches", patch_grid=2, order=[3, 2, 1, 0], per_experience=[1, 3]
     )
+    stream = build_stream(sources["images"], config)
+    assert stream.group_names == [["patch(1,1)"], ["patch(1,0)", "patch(0,1)", "patch(0,0)"]]
+    config = StreamConfig(n_experiences=2, grouping="fields", encoding="tokens", max_length=8)
+    text = build_stream(sources["text"], config)
     assert text.group_names == [["title"], ["description"]]
     with pytest.raises(DataError, match="cannot give each of 3 experiences one"):
-        build_stream(sources["text"], 3, release=Release(grouping="fields"))
+        build_stream(sources["text"], StreamConfig(n_experiences=3, grouping="fields"))

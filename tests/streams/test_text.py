@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from streams import DataError, Release, TextOptions, build_stream, load_source, token_ids, tokenize
+from streams import (
+    DataError,
+    StreamConfig,
+    build_stream,
+    load_source,
+    token_ids,
+    tokenize,
+)
 from streams.layout import PAD_ID, UNK_ID
 from streams.rows import SparseRows
 from tests.streams.formats import news_rows, write_csv, write_parquet
@@ -100,8 +107,8 @@ def _news_stream(tmp_path, **options):
     rows = news_rows(200)
     rows[0][2] = "zebra " * 3  # a word that only sample 0 has
     data = load_source("ag_news", str(write_csv(tmp_path / "n.csv", rows, HEADER)))
-    release = options.pop("release", Release(grouping="fields"))
-    return build_stream(data, 2, release=release, text=TextOptions(**options)), data
+    options.setdefault("grouping", "fields")
+    return build_stream(data, StreamConfig(n_experiences=2, **options)), data
 
 
 def test_vocabulary_and_idf_come_from_training_rows_only(tmp_path):
@@ -131,12 +138,12 @@ def test_token_columns_release_title_then_description(tmp_path):
 
 
 def test_segments_cut_the_joined_text_into_given_lengths(tmp_path):
-    release = Release(grouping="segments", segment_lengths=[2, 6])
-    stream, data = _news_stream(tmp_path, encoding="tokens", max_length=8, release=release)
+    release = {"grouping": "segments", "segment_lengths": [2, 6]}
+    stream, data = _news_stream(tmp_path, encoding="tokens", max_length=8, **release)
     assert stream.group_names == [["segment1"], ["segment2"]]
     assert [len(g) for g in stream.groups] == [2, 6]
     with pytest.raises(DataError, match="sum to max_length"):
-        _news_stream(tmp_path, encoding="tokens", max_length=9, release=release)
+        _news_stream(tmp_path, encoding="tokens", max_length=9, **release)
 
 
 @pytest.mark.parametrize("encoding", ["bow", "tfidf"])
@@ -158,4 +165,4 @@ def test_bag_of_words_per_field_is_sparse_and_released_per_field(tmp_path, encod
 def test_text_cannot_be_standardised(tmp_path):
     with pytest.raises(DataError, match="set standardize: false"):
         data = load_source("ag_news", str(write_csv(tmp_path / "n.csv", news_rows(80), HEADER)))
-        build_stream(data, 2, standardize=True)
+        build_stream(data, StreamConfig(n_experiences=2, standardize=True))

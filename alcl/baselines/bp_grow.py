@@ -14,13 +14,17 @@ deepest block its columns reach, as AL's full path does.
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from alcl.block import GrowingBlock
+from alcl.config import ModelConfig
 from alcl.network import BlockStack, TrainStep
-from alcl.strategy import ALStrategy
+from alcl.registry import register_strategy
+from alcl.strategy import ALStrategy, GrowthParams, build_growing
 
 
 class BPBlock(GrowingBlock):
@@ -40,11 +44,11 @@ class BPGrowNetwork(BlockStack):
         pool: nn.Module,
         width: int,
         columns: Tensor,
-        label_dim: int,
+        model: ModelConfig,
         first: bool,
         pooled_width: int | None = None,
     ) -> BPBlock:
-        # label_dim is AL's label-code width; a backprop head maps straight to classes.
+        # A backprop head maps straight to classes: AL's label-code settings do not apply.
         head = nn.Sequential(pool, nn.Linear(pooled_width or width, self.n_classes))
         return BPBlock(f, head, columns, width)
 
@@ -114,3 +118,11 @@ class BPGrowStrategy(ALStrategy):
 
     def training_step(self) -> TrainStep:
         return self.model.backprop_losses(self.mb_x, self.mb_y)
+
+
+register_strategy(
+    "bp-grow",
+    BPGrowStrategy,
+    GrowthParams,
+    "control: AL's growing architecture, one classifier head per block, trained by backprop",
+)(partial(build_growing, network=BPGrowNetwork, strategy=BPGrowStrategy))

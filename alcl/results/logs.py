@@ -14,12 +14,13 @@ same numbers with or without logs. A resumed run appends to its logs: the
 lines of an experience that was interrupted stay, followed by its rerun.
 
 Cost: the logged metrics are updated once per training minibatch. The fast
-loop (:mod:`alcl.loop`) hands an ``EvaluationPlugin`` only the iteration events
+loop (:mod:`alcl.training.loop`) hands an ``EvaluationPlugin`` only the iteration events
 its metrics and loggers implement, which keeps the logging overhead small.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from avalanche.evaluation.metrics import accuracy_metrics, loss_metrics
@@ -27,6 +28,17 @@ from avalanche.logging import CSVLogger, TensorboardLogger, TextLogger
 from avalanche.training.plugins import EvaluationPlugin
 
 LOGS_DIR = "logs"
+
+
+@dataclass
+class LoggingConfig:
+    """The ``logging`` config section. Text and CSV logs are always written
+    (``logs/<strategy>__seed<k>/``); TensorBoard on request."""
+
+    tensorboard: bool = False
+
+    def check(self, need) -> None:
+        """Nothing to check beyond the type."""
 
 
 class AppendingCSVLogger(CSVLogger):

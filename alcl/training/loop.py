@@ -4,7 +4,7 @@ Avalanche's loop costs 0.6-1.0 ms per iteration on top of the model's own
 work (DESIGN §4). Two parts of that are not needed when the data is in memory:
 
 - the per-sample DataLoader: in-memory data without transforms is served as
-  shuffled tensor minibatches instead (:mod:`alcl.loader`);
+  shuffled tensor minibatches instead (:mod:`alcl.training.loader`);
 - the callback dispatch: each iteration triggers eight plugin events, and an
   ``EvaluationPlugin`` copies the experience on every one of them even when
   it has no metric and no logger. Here an event reaches only the plugins
@@ -19,13 +19,17 @@ implementation of the hook (DER, for one, overrides ``_before_forward``), and
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from avalanche.core import BasePlugin, BaseSGDPlugin, SupervisedPlugin
 from avalanche.evaluation.metric_definitions import PluginMetric
 from avalanche.training.plugins import EvaluationPlugin
 from avalanche.training.templates.base_sgd import BaseSGDTemplate
 
-from alcl.loader import tensor_batches
+from alcl.training.loader import tensor_batches
+
+LOOPS = ("fast", "avalanche")
+"""``training.loop``: fast (:class:`FastLoop`) or avalanche (Avalanche's loop as shipped)."""
 
 ITERATION_EVENTS = (
     "before_training_iteration",
@@ -145,4 +149,18 @@ def fast_loop_class(strategy_class: type) -> type:
     return type(strategy_class.__name__, (FastLoop, strategy_class), {})
 
 
-__all__ = ["FastLoop", "fast_loop_class", "listens"]
+def loop_kwargs(training: Any, device: str, evaluator: Any, plugins: Any) -> dict[str, Any]:
+    """The keyword arguments every strategy's loop gets from the ``training`` config section
+    (:class:`alcl.config.TrainingConfig`): the same budget and batches for every strategy."""
+    return {
+        "train_mb_size": training.batch_size,
+        "train_epochs": training.epochs,
+        "eval_mb_size": training.eval_batch_size,
+        "device": device,
+        "evaluator": evaluator,
+        "plugins": plugins,
+        "fast_loop": training.loop == "fast",
+    }
+
+
+__all__ = ["LOOPS", "FastLoop", "fast_loop_class", "listens", "loop_kwargs"]

@@ -105,7 +105,13 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = config_from_dict(cfg.to_dict())  # re-check the overridden values
 
-    from alcl.results import AGGREGATE_MD, SUMMARY_COLUMNS, format_table, load_runs, summary_rows
+    from alcl.results.files import (
+        AGGREGATE_MD,
+        SUMMARY_COLUMNS,
+        format_table,
+        load_runs,
+        summary_rows,
+    )
     from experiments.runner import run_experiment
 
     folder = run_experiment(cfg, out=args.out, progress=not args.no_progress, resume=args.resume)
@@ -118,10 +124,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from experiments.config import dump_config, load_raw
+    from experiments.config import DEFAULT_STRATEGIES, dump_config, load_raw
     from experiments.overrides import apply_overrides
 
-    data = apply_overrides(load_raw(args.config), args.set)
+    data = apply_overrides(load_raw(args.config), args.set, DEFAULT_STRATEGIES)
     if "sweep" in data:
         from experiments.sweep import expand_sweep
 
@@ -147,7 +153,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from alcl.plots import draw_all
+    from alcl.results.plots import draw_all
 
     for path in draw_all(args.folder):
         print(path)
@@ -160,12 +166,12 @@ def _user_errors() -> tuple[type[Exception], ...]:
     Evaluated when an error propagates, so that a command that never loaded
     torch does not import it just to name the checkpoint error.
     """
-    from experiments.config import ConfigError
+    from experiments.errors import ConfigError
     from streams.validation import DataError
 
     errors: tuple[type[Exception], ...] = (ConfigError, DataError, FileNotFoundError)
-    if "alcl.checkpoint" in sys.modules:
-        errors += (sys.modules["alcl.checkpoint"].CheckpointError,)
+    if "alcl.state.checkpoint" in sys.modules:
+        errors += (sys.modules["alcl.state.checkpoint"].CheckpointError,)
     return errors
 
 

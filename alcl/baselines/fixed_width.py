@@ -3,7 +3,7 @@
 Baselines have one input per column at every time, so the columns an
 experience does not have (NaN) must be filled in. :class:`FillAbsent` does it,
 in front of the backprop reference built from the same encoders as the AL
-blocks (:class:`BackpropNet`, any backbone) or in front of Avalanche's PNN. Its modes:
+blocks (:class:`BackpropNet`, any backbone) or in front of Avalanche's PNN (:mod:`alcl.baselines.pnn`). Its modes:
 
 - ``zero``: absent inputs read 0 (with standardised columns, the mean of the
   training rows of the experience that released the column);
@@ -22,15 +22,14 @@ from collections.abc import Sequence
 
 import torch
 from avalanche.core import SupervisedPlugin
-from avalanche.models import PNN
-from avalanche.training import PNNStrategy
-from avalanche.training.plugins import SynapticIntelligencePlugin
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from alcl.backbones import BlockSpec
 from alcl.backbones.mlp import MLPBackbone
-from alcl.registry import ABSENT_MODES
+
+ABSENT_MODES = ("zero", "zero+mask", "mean")
+"""How a fixed-width model sees absent columns (see :class:`FillAbsent`)."""
 
 
 class FillAbsent(nn.Module):
@@ -94,45 +93,6 @@ class RunningMeans(SupervisedPlugin):
                 fill.observe(batch[0].to(fill.present_sum.device))
 
 
-class NonZeroLoss(SupervisedPlugin):
-    """Keeps Avalanche 0.6's MAS running when a minibatch loss is exactly 0.
-
-    MAS's plugin tests ``not strategy.loss`` and raises "Loss is not
-    available" when a well-fit batch underflows the cross-entropy to 0.
-    Adding the smallest positive float leaves every gradient unchanged.
-    Must come before the MAS plugin (user plugins do).
-    """
-
-    def before_backward(self, strategy, **kwargs) -> None:
-        if not strategy.loss:
-            strategy.loss = strategy.loss + torch.finfo(strategy.loss.dtype).tiny
-
-
-class CopyingSynapticIntelligence(SynapticIntelligencePlugin):
-    """Avalanche 0.6's SI plugin, with the weight snapshots it takes made real copies.
-
-    The plugin snapshots weights as ``param.detach().cpu().flatten()``, which
-    on a CPU device is the parameter itself: the weights at the start of an
-    experience and before each step then follow the live weights, so every
-    importance and the penalty are 0, and SI on CPU is plain fine-tuning.
-    Copying the two snapshots right after they are taken restores SI (on a
-    GPU ``.cpu()`` already copies, and the extra copy changes nothing).
-    """
-
-    @staticmethod
-    def _copy(store: dict) -> None:
-        for param in store.values():
-            param.data = param.data.clone()
-
-    def before_training_exp(self, strategy, **kwargs) -> None:
-        super().before_training_exp(strategy, **kwargs)
-        self._copy(self.ewc_data[0])
-
-    def before_training_iteration(self, strategy, **kwargs) -> None:
-        super().before_training_iteration(strategy, **kwargs)
-        self._copy(self.syn_data["old_theta"])
-
-
 class BackpropNet(nn.Module):
     """The backprop reference: a backbone's block encoders in a fixed stack, a linear head.
 
@@ -188,53 +148,3 @@ def backprop_mlp(
     return BackpropNet(
         MLPBackbone(tuple(widths), 1, dropout), n_features, n_classes, len(widths), absent
     )
-
-
-class AbsentAwarePNN(PNN):
-    """Avalanche's PNN behind a :class:`FillAbsent`, answering task labels it has not trained on.
-
-    A PNN has one column per task label. A test set released after the
-    experiences trained so far carries a task label with no trained column;
-    it is answered by the newest column (such entries of R enter no metric).
-    """
-
-    def __init__(
-        self,
-        n_features: int,
-        widths: Sequence[int],
-        absent: str = "zero",
-        adapter: str = "mlp",
-    ) -> None:
-        fill = FillAbsent(n_features, absent)
-        # PNN columns have one width for all layers: the shared widths must be uniform.
-        if len(set(widths)) != 1:
-            raise ValueError(
-                f"PNN needs equal widths in every layer, got model.widths={list(widths)}."
-            )
-        super().__init__(
-            num_layers=len(widths),
-            in_features=fill.out_features,
-            hidden_features_per_column=int(widths[0]),
-            adapter=adapter,
-        )
-        self.fill = fill
-
-    def forward_single_task(self, x: Tensor, task_label: int) -> Tensor:
-        known = self.layers[-1].task_to_module_idx
-        if task_label not in known:
-            task_label = max(known)
-        return super().forward_single_task(self.fill(x), task_label)
-
-
-class TaskOraclePNNStrategy(PNNStrategy):
-    """PNN that adapts (adds a column and a head) on training experiences only.
-
-    Avalanche's PNN layers add a column for every new task label they meet,
-    also while evaluating; a test set from the future would then freeze the
-    column that is about to be trained. Adapting only while training avoids it.
-    """
-
-    def model_adaptation(self, model=None):
-        if self.is_training:
-            return super().model_adaptation(model)
-        return (self.model if model is None else model).to(self.device)

@@ -7,6 +7,7 @@ supports it, for every strategy alike.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 from torch import nn
@@ -37,3 +38,8 @@ def optimizer_factory(
             return cls(params, lr=lr, weight_decay=weight_decay, **extra)
 
     return build
+
+
+def optimizer_for(training: Any) -> OptimizerFactory:
+    """The optimizer factory the ``training`` config section names (family, lr, weight decay)."""
+    return optimizer_factory(training.optimizer, training.lr, training.weight_decay)

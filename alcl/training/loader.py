@@ -6,7 +6,7 @@ no transform (so no random augmentation), the data can be read once per
 experience into tensors on the strategy's device and then served as
 shuffled slices: :class:`TensorBatches`.
 
-- :class:`alcl.loop.FastLoop` gives any ``SupervisedTemplate`` (Naive,
+- :class:`alcl.training.loop.FastLoop` gives any ``SupervisedTemplate`` (Naive,
   Replay, ...) this data path; a plugin that installs its own loader later
   (as Replay does) still wins.
 - :class:`alcl.strategy.ALStrategy` uses it by default, and extends the

@@ -4,7 +4,7 @@ Avalanche keeps what a strategy has learnt beyond its weights in rich objects:
 ``ParamData`` dicts (EWC, SI, MAS), datasets (replay buffers, A-GEM's
 memory), a copy of the model (LwF), sets of classes. Each adapter here
 reduces one kind of plugin to tensors and plain types, so that it fits a
-checkpoint read with ``weights_only=True`` (:mod:`alcl.checkpoint`), and
+checkpoint read with ``weights_only=True`` (:mod:`alcl.state.checkpoint`), and
 puts it back into a freshly built plugin of the same kind. Datasets are
 stored as their items' tensors and rebuilt as tensor datasets with the same
 items, targets and task labels, in the same order.
@@ -45,12 +45,14 @@ from avalanche.training.storage_policy import BalancedExemplarsBuffer, Reservoir
 from avalanche.training.templates.base_sgd import PeriodicEval
 from avalanche.training.utils import ParamData
 
-from alcl.baselines import NonZeroLoss, RunningMeans
-from alcl.checkpoint import CheckpointError
-from alcl.evaluation import ExperienceAccuracy
-from alcl.loader import in_memory_tensors
+from alcl.baselines.avalanche import NonZeroLoss
+from alcl.baselines.fixed_width import RunningMeans
+from alcl.evaluation.accuracy import ExperienceAccuracy
+from alcl.evaluation.exits import ExitAccuracy
+from alcl.state.checkpoint import CheckpointError
+from alcl.training.loader import in_memory_tensors
 
-STATELESS = (ExperienceAccuracy, EvaluationPlugin, PeriodicEval, RunningMeans, NonZeroLoss)
+STATELESS = (ExperienceAccuracy, ExitAccuracy, EvaluationPlugin, PeriodicEval, RunningMeans, NonZeroLoss)
 """Plugins whose state never changes what a run computes: per-evaluation counters, metrics and
 loggers, periodic evaluation (its flags are reset at every training call), and RunningMeans
 (whose running means live in the model's buffers)."""
@@ -294,7 +296,7 @@ def plugin_state(plugin) -> dict[str, Any] | None:
     if adapter is None:
         raise CheckpointError(
             f"no checkpoint adapter for the plugin {type(plugin).__name__}; add one to "
-            "alcl.plugin_state.ADAPTERS (or list it in STATELESS if it keeps no state)."
+            "alcl.state.plugin_state.ADAPTERS (or list it in STATELESS if it keeps no state)."
         )
     return adapter[1](plugin)
 

@@ -6,7 +6,10 @@ A run folder holds everything needed to re-plot and compare::
     metrics/<strategy>__seed<k>.json   one file per strategy and seed
     summary.csv              one row per strategy and seed (derived from metrics/)
     aggregate.csv, .md       mean ± std over seeds, one row per strategy (derived too)
-    figures/*.png, *.pdf     drawn from the files above by :mod:`alcl.plots`
+    figures/*.png, *.pdf     drawn from the files above by :mod:`alcl.results.plots`
+
+A metrics file is a :class:`alcl.evaluation.record.RunRecord` (``to_dict``); :func:`load_runs`
+reads them back as such.
 
 Every file is written to a temporary name and renamed into place, so a
 killed run never leaves a truncated JSON or CSV behind.
@@ -23,6 +26,8 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from alcl.evaluation.record import RunRecord
 
 CONFIG_FILE = "config.yaml"
 METRICS_DIR = "metrics"
@@ -115,42 +120,40 @@ def run_path(folder: str | Path, strategy: str, seed: int) -> Path:
     return Path(folder) / METRICS_DIR / f"{safe}__seed{seed}.json"
 
 
-def load_runs(folder: str | Path) -> list[dict[str, Any]]:
+def load_runs(folder: str | Path) -> list[RunRecord]:
     """Every per-strategy, per-seed record in ``folder``, in a stable order."""
     metrics_dir = Path(folder) / METRICS_DIR
     if not metrics_dir.is_dir():
         raise FileNotFoundError(
             f"{folder} has no {METRICS_DIR}/ folder; is it the output folder of `alcl run`?"
         )
-    runs = [json.loads(p.read_text()) for p in sorted(metrics_dir.glob("*.json"))]
-    return sorted(runs, key=lambda r: (r.get("order", 0), r["strategy"], r["seed"]))
+    runs = [RunRecord.from_dict(json.loads(p.read_text())) for p in sorted(metrics_dir.glob("*.json"))]
+    return sorted(runs, key=lambda r: (r.order, r.strategy, r.seed))
 
 
-def summary_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def summary_rows(runs: list[RunRecord]) -> list[dict[str, Any]]:
     rows = []
     for run in runs:
-        final = run["final"]
-        row = {"strategy": run["strategy"], "seed": run["seed"]}
+        row: dict[str, Any] = {"strategy": run.strategy, "seed": run.seed}
         for key in METRIC_COLUMNS:
             if key == "train_seconds":
-                row[key] = sum(run["train_seconds"])
+                row[key] = sum(run.train_seconds)
             elif key == "n_parameters":
-                row[key] = run["n_parameters"]
+                row[key] = run.n_parameters
             else:
-                row[key] = final.get(key)
-        row["absent"] = run.get("absent")
-        row["task_oracle"] = bool(run.get("task_oracle", False))
+                row[key] = run.final.get(key)
+        row["absent"] = run.absent
+        row["task_oracle"] = run.task_oracle
         rows.append(row)
     return rows
 
 
-def check_same_samples(runs: list[dict[str, Any]]) -> None:
+def check_same_samples(runs: list[RunRecord]) -> None:
     """Fail if two runs of the same seed met different samples (by stream fingerprint)."""
     seen: dict[int, dict[str, list[str]]] = {}
     for run in runs:
-        fingerprint = run.get("stream", {}).get("fingerprint")
-        if fingerprint is not None:
-            seen.setdefault(run["seed"], {}).setdefault(fingerprint, []).append(run["strategy"])
+        if run.stream is not None:
+            seen.setdefault(run.seed, {}).setdefault(run.stream.fingerprint, []).append(run.strategy)
     for seed, prints in seen.items():
         if len(prints) > 1:
             raise ValueError(

@@ -6,9 +6,11 @@ After each training experience i the strategy is evaluated on
 - every test set j with the columns visible now (F_i): row i of the
   current-feature matrix C;
 - the same two views of the validation sets, for model selection;
-- for AL, every exit on the test sets seen so far, with the columns of now.
+- for a network with exits (AL), every exit on the test sets seen so far, with the
+  columns of now: the :class:`~alcl.evaluation.exits.ExitAccuracy` metric, read during
+  the current-feature pass.
 
-After the last experience, an AL network is also measured (FLOPs per exit,
+After the last experience, a network with exits is also measured (FLOPs per exit,
 parameters per block, latency; :mod:`alcl.compute`) and its adaptive-inference
 threshold is calibrated on the validation sets and measured on the test sets,
 both with every column visible (:mod:`alcl.calibration`).
@@ -32,14 +34,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from alcl import metrics
-from alcl.calibration import AdaptiveSettings, adaptive_report
-from alcl.checkpoint import weights_fingerprint
-from alcl.compute import compute_report
-from alcl.evaluation import ExperienceAccuracy, evaluate, exit_accuracies
+from alcl.calibration import AdaptiveConfig, adaptive_report
+from alcl.evaluation import metrics
+from alcl.evaluation.accuracy import ExperienceAccuracy, evaluate
+from alcl.evaluation.cost import compute_report
+from alcl.evaluation.exits import ExitAccuracy
+from alcl.evaluation.record import ALRecord, RunRecord
 from alcl.network import ALNetwork
+from alcl.state.checkpoint import weights_fingerprint
 
-DEFAULT_ADAPTIVE = AdaptiveSettings()
+DEFAULT_ADAPTIVE = AdaptiveConfig()
 
 
 def _seen_mean(row: list[float], i: int) -> float:
@@ -52,7 +56,7 @@ def _current_view(stream, split: str, now: int) -> tuple[np.ndarray, np.ndarray]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _al_cost_and_exits(net: ALNetwork, stream, device, settings: AdaptiveSettings) -> dict:
+def _al_cost_and_exits(net: ALNetwork, stream, device, settings: AdaptiveConfig) -> dict:
     """Compute accounting and the calibrated adaptive-inference curves after the last experience."""
     last = stream.n_experiences - 1
     valid, test = (
@@ -103,13 +107,16 @@ def run_protocol(
     accuracy: ExperienceAccuracy,
     trains_once: bool = False,
     on_experience: Callable[[int], None] | None = None,
-    adaptive: AdaptiveSettings | None = DEFAULT_ADAPTIVE,
+    adaptive: AdaptiveConfig | None = DEFAULT_ADAPTIVE,
     progress: Progress | None = None,
     on_checkpoint: Callable[[Progress], None] | None = None,
-) -> dict[str, Any]:
-    """Train ``strategy`` through ``stream`` and return its metrics as plain data.
+    exits: ExitAccuracy | None = None,
+) -> RunRecord:
+    """Train ``strategy`` through ``stream`` and return its measurements as a :class:`RunRecord`
+    (the runner adds who ran on what).
 
-    ``accuracy`` must be one of the strategy's plugins. ``on_experience`` is
+    ``accuracy`` must be one of the strategy's plugins, and so must ``exits`` (the per-exit
+    accuracy metric), when given. ``on_experience`` is
     called after each experience (for progress display). ``adaptive`` says
     how to calibrate and time an AL network's exits (None skips it).
     ``progress`` resumes a run whose strategy has been restored to the end of
@@ -119,7 +126,7 @@ def run_protocol(
     T = stream.n_experiences
     last = T - 1
     progress = Progress() if progress is None else progress
-    R, C, RV, CV, seconds, exits = (
+    R, C, RV, CV, seconds, exit_rows = (
         progress.R,
         progress.C,
         progress.RV,
@@ -138,11 +145,11 @@ def run_protocol(
         seconds.append(time.perf_counter() - start)
         R.append(evaluate(strategy, stream.test_stream, accuracy))
         C.append(evaluate(strategy, stream.view("test", upto=now), accuracy))
+        exit_row = None if exits is None else exits.result(upto=now)  # during that pass
+        if exit_row is not None:
+            exit_rows.append(exit_row)
         RV.append(evaluate(strategy, stream.valid_stream, accuracy))
         CV.append(evaluate(strategy, stream.view("valid", upto=now), accuracy))
-        if isinstance(strategy.model, ALNetwork):
-            x, y = _current_view(stream, "test", now)
-            exits.append(exit_accuracies(strategy.model, x, y, device=str(strategy.device)))
         if on_checkpoint is not None:
             on_checkpoint(progress)
         if on_experience is not None:
@@ -164,24 +171,26 @@ def run_protocol(
             "valid_current_accuracy": _seen_mean(CV[last], last),
         }
     final = {key: values[-1] for key, values in curves.items()} | valid
-    record: dict[str, Any] = {
-        "trains_once": trains_once,
-        "accuracy_matrix": R,
-        "current_matrix": C,
-        "valid_accuracy_matrix": RV,
-        "valid_current_matrix": CV,
-        "curves": curves,
-        "final": final,
-        "train_seconds": seconds,
-        "n_parameters": int(sum(p.numel() for p in strategy.model.parameters())),
-        "model_fingerprint": weights_fingerprint(strategy.model),
-    }
-    if isinstance(strategy.model, ALNetwork):
-        record["al"] = {
-            "exit_accuracy": exits,
-            "block_widths": [block.width for block in strategy.model.blocks],
-            "block_columns": [int(block.columns.numel()) for block in strategy.model.blocks],
-        }
+    record = RunRecord(
+        trains_once=trains_once,
+        accuracy_matrix=R,
+        current_matrix=C,
+        valid_accuracy_matrix=RV,
+        valid_current_matrix=CV,
+        curves=curves,
+        final=final,
+        train_seconds=seconds,
+        n_parameters=int(sum(p.numel() for p in strategy.model.parameters())),
+        model_fingerprint=weights_fingerprint(strategy.model),
+    )
+    if exit_rows:  # a network with exits
+        net = strategy.model
+        record.al = ALRecord(
+            exit_accuracy=exit_rows,
+            block_widths=[block.width for block in net.blocks],
+            block_columns=[int(block.columns.numel()) for block in net.blocks],
+        )
         if adaptive is not None:
-            record["al"] |= _al_cost_and_exits(strategy.model, stream, strategy.device, adaptive)
+            report = _al_cost_and_exits(net, stream, strategy.device, adaptive)
+            record.al.compute, record.al.adaptive = report["compute"], report["adaptive"]
     return record

@@ -9,7 +9,7 @@ The state of a strategy between two experiences is
   task heads of a PNN;
 - its optimizer's state, where the optimizer lives across experiences (the
   baselines' Adam moments); AL builds a fresh optimizer at every experience;
-- the state of every plugin (:mod:`alcl.plugin_state`): the clock, EWC/SI/MAS
+- the state of every plugin (:mod:`alcl.state.plugin_state`): the clock, EWC/SI/MAS
   importances and old parameters, LwF's previous model, replay/GEM/A-GEM
   memories; DER's buffer of samples and logits;
 - Cumulative's accumulated dataset.
@@ -34,9 +34,9 @@ import torch
 from avalanche.models import PNN
 from avalanche.training import DER, Cumulative
 
-from alcl.checkpoint import CheckpointError
 from alcl.network import BlockStack
-from alcl.plugin_state import buffer_state, load_buffer, load_plugin_state, plugin_state
+from alcl.state.checkpoint import CheckpointError
+from alcl.state.plugin_state import buffer_state, load_buffer, load_plugin_state, plugin_state
 from alcl.strategy import ALStrategy
 
 

@@ -6,16 +6,16 @@ with ``torch.load(weights_only=True)``, whose unpickler refuses any other
 object, so a crafted file cannot run code on load (a pickle whose
 ``__reduce__`` calls ``os.system`` is refused before anything is called).
 Whatever a strategy keeps in richer objects (Avalanche's ``ParamData``,
-datasets, sets) is reduced to such data by :mod:`alcl.strategy_state`.
+datasets, sets) is reduced to such data by :mod:`alcl.state.strategy_state`.
 
-Files are written atomically (:func:`alcl.results.atomic_write_bytes`), so a
+Files are written atomically (:func:`alcl.results.files.atomic_write_bytes`), so a
 run killed at any moment leaves either the previous checkpoint or the new
 one, never a truncated file.
 
 The random state covers every generator a run draws from: PyTorch's CPU
 generator (and each CUDA device's), NumPy's global one and Python's
 ``random``. The fast loop's per-experience generator
-(:class:`alcl.loader.TensorBatches`) is seeded from PyTorch's generator when
+(:class:`alcl.training.loader.TensorBatches`) is seeded from PyTorch's generator when
 an experience's batches are built, so restoring PyTorch's restores it too.
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from alcl.results import atomic_write_bytes
+from alcl.results.files import atomic_write_bytes
 
 FORMAT = "alcl-checkpoint"
 VERSION = 1

@@ -2,19 +2,14 @@
 
 :class:`ExperienceAccuracy` is a plugin, so any strategy (AL or a baseline)
 is evaluated by the same code, with the same batches, as Avalanche's metrics.
-:func:`exit_accuracies` reads every AL exit directly from the network.
+Every AL exit's accuracy is :class:`alcl.evaluation.exits.ExitAccuracy`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-import numpy as np
-import torch
 from avalanche.core import SupervisedPlugin
-
-from alcl import inference
-from alcl.network import ALNetwork
 
 
 class ExperienceAccuracy(SupervisedPlugin):
@@ -43,20 +38,3 @@ def evaluate(strategy, stream, plugin: ExperienceAccuracy) -> list[float]:
     """Accuracy on every experience of ``stream`` (in order), via ``strategy.eval``."""
     strategy.eval(stream)
     return plugin.accuracies()
-
-
-@torch.no_grad()
-def exit_accuracies(
-    net: ALNetwork, x: np.ndarray, y: np.ndarray, device: str = "cpu", batch_size: int = 4096
-) -> list[float]:
-    """Accuracy of every shortcut exit 1..L on samples that have all the columns L reads."""
-    was_training = net.training
-    net.eval()
-    correct = np.zeros(net.depth)
-    for start in range(0, len(y), batch_size):
-        xb = torch.as_tensor(x[start : start + batch_size], device=device)
-        yb = torch.as_tensor(y[start : start + batch_size], device=device)
-        for k, logits in enumerate(inference.all_exits(net, xb)):
-            correct[k] += int((logits.argmax(dim=1) == yb).sum())
-    net.train(was_training)
-    return (correct / max(len(y), 1)).tolist()

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from alcl.plots_adaptive import adaptive_figure, exit_depth_figure
-from alcl.results import FIGURES_DIR, display_name, load_runs
+from alcl.results.plots_adaptive import adaptive_figure, exit_depth_figure
+from alcl.evaluation.record import RunRecord
+from alcl.results.files import FIGURES_DIR, display_name, load_runs
 
 
 def _pyplot():
@@ -44,22 +45,22 @@ def _pyplot():
     return plt
 
 
-def _by_strategy(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def _by_strategy(runs: list[RunRecord]) -> dict[str, list[RunRecord]]:
+    groups: dict[str, list[RunRecord]] = defaultdict(list)
     for run in runs:
-        groups[run["strategy"]].append(run)
+        groups[run.strategy].append(run)
     return dict(groups)
 
 
-def _name(name: str, runs: list[dict[str, Any]]) -> str:
-    return display_name(name, bool(runs[0].get("task_oracle", False)))
+def _name(name: str, runs: list[RunRecord]) -> str:
+    return display_name(name, runs[0].task_oracle)
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)
 
 
-def _stack(runs: list[dict[str, Any]], get) -> np.ndarray:
+def _stack(runs: list[RunRecord], get) -> np.ndarray:
     """Rows of ``get(run)`` over seeds, as floats with NaN for missing values."""
     values = [[np.nan if v is None else v for v in get(run)] for run in runs]
     return np.array(values, dtype=float)
@@ -107,8 +108,8 @@ def accuracy_figure(plt, groups, n_exp: int):
     for ax, (key, title) in zip(axes, panels, strict=True):
         x = _experiments_axis(ax, n_exp)
         for name, runs in groups.items():
-            rows = _stack(runs, lambda r, k=key: r["curves"][k])
-            if runs[0]["trains_once"]:
+            rows = _stack(runs, lambda r, k=key: r.curves[k])
+            if runs[0].trains_once:
                 mean, std = np.nanmean(rows), np.nanstd(rows)
                 ax.axhline(
                     mean, linestyle="--", color="0.4", label=f"{_name(name, runs)} (offline)"
@@ -132,8 +133,8 @@ def forgetting_figure(plt, groups, n_exp: int):
     for ax, (key, title) in zip(axes, panels, strict=True):
         x = _experiments_axis(ax, n_exp)
         for name, runs in groups.items():
-            if not runs[0]["trains_once"] and key in runs[0]["curves"]:
-                rows = _stack(runs, lambda r, k=key: r["curves"][k])[:, 1:]
+            if not runs[0].trains_once and key in runs[0].curves:
+                rows = _stack(runs, lambda r, k=key: r.curves[k])[:, 1:]
                 _line(ax, x[1:], rows, _name(name, runs))
         ax.set_title(title)
         ax.set_xlim(0.8, n_exp + 0.2)
@@ -143,12 +144,12 @@ def forgetting_figure(plt, groups, n_exp: int):
 
 
 def exits_figure(plt, groups):
-    al = {name: runs for name, runs in groups.items() if "al" in runs[0]}
+    al = {name: runs for name, runs in groups.items() if runs[0].al is not None}
     fig, axes = plt.subplots(1, len(al), figsize=(4.6 * len(al), 3.4), squeeze=False)
     for ax, (name, runs) in zip(axes[0], al.items(), strict=True):
-        n_exp = len(runs[0]["al"]["exit_accuracy"])
+        n_exp = len(runs[0].al.exit_accuracy)
         for i in range(n_exp):
-            rows = _stack(runs, lambda r, i=i: r["al"]["exit_accuracy"][i])
+            rows = _stack(runs, lambda r, i=i: r.al.exit_accuracy[i])
             _line(ax, np.arange(1, rows.shape[1] + 1), rows, f"after exp. {i + 1}")
         ax.set_xlabel("exit (block depth)")
         ax.set_title(f"{_name(name, runs)}: accuracy of every exit")
@@ -158,9 +159,9 @@ def exits_figure(plt, groups):
     return fig
 
 
-def matrix_figure(plt, name: str, runs: list[dict[str, Any]]):
+def matrix_figure(plt, name: str, runs: list[RunRecord]):
     """The as-released accuracy matrix R of one strategy: mean (colour) and mean ± std (text)."""
-    rows = np.array([r["accuracy_matrix"] for r in runs], dtype=float)
+    rows = np.array([r.accuracy_matrix for r in runs], dtype=float)
     mean, std = rows.mean(axis=0), rows.std(axis=0)
     n_rows, n_cols = mean.shape
     fig, ax = plt.subplots(figsize=(1.1 * n_cols + 1.8, 0.8 * n_rows + 1.4))
@@ -171,7 +172,7 @@ def matrix_figure(plt, name: str, runs: list[dict[str, Any]]):
             color = "black" if mean[i, j] > 0.6 else "white"
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
     ax.set_xticks(range(n_cols), [str(j + 1) for j in range(n_cols)])
-    labels = ["offline"] if runs[0]["trains_once"] else [str(i + 1) for i in range(n_rows)]
+    labels = ["offline"] if runs[0].trains_once else [str(i + 1) for i in range(n_rows)]
     ax.set_yticks(range(n_rows), labels)
     ax.set_xlabel("test set of experience")
     ax.set_ylabel("after training experience")
@@ -190,9 +191,9 @@ def accuracy_time_figure(plt, groups):
     fig, ax = plt.subplots(figsize=(7.4, 4.2))
     colors = plt.get_cmap("tab10").colors
     for index, (name, runs) in enumerate(groups.items()):
-        acc = np.array([r["final"]["avg_accuracy"] for r in runs], dtype=float)
-        seconds = np.array([sum(r["train_seconds"]) for r in runs], dtype=float)
-        hollow = runs[0]["trains_once"] or bool(runs[0].get("task_oracle", False))
+        acc = np.array([r.final["avg_accuracy"] for r in runs], dtype=float)
+        seconds = np.array([sum(r.train_seconds) for r in runs], dtype=float)
+        hollow = runs[0].trains_once or runs[0].task_oracle
         color = colors[index % len(colors)]
         ax.errorbar(
             seconds.mean(),
@@ -205,7 +206,7 @@ def accuracy_time_figure(plt, groups):
             markersize=6,
             capsize=2,
             linewidth=1,
-            label=_name(name, runs) + (" (offline)" if runs[0]["trains_once"] else ""),
+            label=_name(name, runs) + (" (offline)" if runs[0].trains_once else ""),
         )
     ax.set_xscale("log")
     plain = plt.FuncFormatter(lambda value, _: f"{value:g}")
@@ -227,17 +228,17 @@ def draw_all(folder: str | Path) -> list[Path]:
         raise FileNotFoundError(f"{folder} holds no finished runs to plot.")
     plt = _pyplot()
     groups = _by_strategy(runs)
-    n_exp = max(r["stream"]["n_experiences"] for r in runs)
+    n_exp = max(r.n_experiences for r in runs)
     adaptive = {
         name: group
         for name, group in groups.items()
-        if all("adaptive" in r.get("al", {}) for r in group)
+        if all(r.al is not None and r.al.adaptive is not None for r in group)
     }
     # Each figure is drawn, saved and closed in turn, so only one is open at a time.
     figures = {
         "accuracy": lambda: accuracy_figure(plt, groups, n_exp),
         "forgetting": lambda: forgetting_figure(plt, groups, n_exp) if n_exp > 1 else None,
-        "al_exits": lambda: exits_figure(plt, groups) if any("al" in r for r in runs) else None,
+        "al_exits": lambda: exits_figure(plt, groups) if any(r.al is not None for r in runs) else None,
         "adaptive": lambda: adaptive_figure(plt, adaptive) if adaptive else None,
         "exit_depths": lambda: exit_depth_figure(plt, adaptive) if adaptive else None,
         "accuracy_vs_time": lambda: accuracy_time_figure(plt, groups),

@@ -1,15 +1,35 @@
-"""The ``stream`` section of an experiment config: which data, which kind of stream, what is
-released when.
+"""The ``stream`` section of a config: which data, which kind of stream, what is released when.
 
-Only choices and ranges are checked here (importing this module stays light);
-whether a grouping fits the dataset, or a class order fits its classes, is
-checked when :func:`streams.build_stream` builds the stream.
+:class:`StreamConfig` is all that :func:`streams.build_stream` needs besides
+the data and the seed, and all that :func:`load_stream_data` needs to load
+the data. Two checks read it:
+
+- :func:`check_stream`: the choices and ranges, reported through a callback
+  (an experiment config reports every problem at once); nothing is loaded;
+- :func:`check_kind`: what the stream kind allows, raised as a
+  :class:`~streams.validation.DataError` when the stream is built.
+
+Whether a grouping fits the dataset, or a class order fits its classes, is
+checked when the stream is built from the data.
+
+The choices are those of the modules that implement them: groupings from
+:mod:`streams.schedule`, encodings from :mod:`streams.text_encoding`, dataset
+names from the loaders (:data:`streams.sources.DATASETS`); the kinds and the
+domain transforms are defined here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from streams.schedule import GROUPINGS
+from streams.sources import DATASETS, load_source
+from streams.text_encoding import ENCODINGS
+from streams.validation import DataError
+
+KINDS = ("feature_incremental", "static", "class_incremental", "domain", "repeated")
+DOMAIN_TRANSFORMS = ("none", "permute")
 
 
 @dataclass
@@ -40,20 +60,12 @@ class StreamConfig:
     vocab_size: int = 10000  # text: ids including padding and unknown
 
 
-KINDS = ("feature_incremental", "static", "class_incremental", "domain", "repeated")
-DATASETS = {
-    "table": ("digits", "breast_cancer", "wine", "csv", "npz"),
-    "image": ("mnist", "fashion_mnist", "cifar10", "cifar100"),
-    "text": ("ag_news", "dbpedia_14", "imdb"),
-}
-GROUPINGS = (
-    ("contiguous", "random", "explicit")
-    + ("horizontal_bands", "vertical_bands", "quadrants", "patches", "channels", "resolution")
-    + ("fields", "segments")
-)
-ENCODINGS = ("tokens", "bow", "tfidf")
-DOMAIN_TRANSFORMS = ("none", "permute")
-"""The choices of the stream keys; kept equal to the ``streams`` package's by a test."""
+def load_stream_data(config: StreamConfig):
+    """The dataset ``config`` names (see :func:`streams.sources.load_source`); load it once
+    and build every seed's stream from it."""
+    return load_source(
+        config.dataset, config.path, config.target, config.data_root, config.download
+    )
 
 
 def check_stream(stream: StreamConfig, need: Callable[[bool, str], None]) -> None:
@@ -86,4 +98,37 @@ def check_stream(stream: StreamConfig, need: Callable[[bool, str], None]) -> Non
         need(
             values is None or (values and min(values) >= 1),
             f"stream.{key} must list positive ints, got {values}.",
+        )
+
+
+def check_kind(config: StreamConfig) -> None:
+    """Raise a :class:`DataError` when ``config`` asks for what its kind does not allow."""
+    kind, n_experiences = config.kind, config.n_experiences
+    if kind not in KINDS:
+        raise DataError(f"unknown stream kind {kind!r}; choose one of {list(KINDS)}.")
+    if n_experiences < 1:
+        raise DataError(f"n_experiences must be >= 1, got {n_experiences}.")
+    if kind == "static" and n_experiences != 1:
+        raise DataError(
+            f"a static stream has exactly one experience; set n_experiences: 1 (got {n_experiences})."
+        )
+    if config.domain_transform not in DOMAIN_TRANSFORMS:
+        raise DataError(
+            f"unknown domain_transform {config.domain_transform!r}; choose one of {list(DOMAIN_TRANSFORMS)}."
+        )
+    if config.domain_transform != "none" and kind != "domain":
+        raise DataError(f"domain_transform applies to kind 'domain' streams, not {kind!r}.")
+    if kind == "feature_incremental":
+        return
+    release_keys = ("groups", "n_pieces", "resolution_strides", "segment_lengths")
+    used = [k for k in release_keys if getattr(config, k) is not None]
+    if config.grouping != StreamConfig.grouping:
+        used.insert(0, "grouping")
+    if kind != "class_incremental":
+        used += [k for k in ("order", "per_experience") if getattr(config, k) is not None]
+        used += ["shuffle"] if config.shuffle else []
+    if used:
+        raise DataError(
+            f"{', '.join(used)} only apply to feature_incremental streams (order, shuffle and "
+            f"per_experience also to class_incremental ones), not to kind {kind!r}."
         )

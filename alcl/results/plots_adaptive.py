@@ -7,7 +7,7 @@
   chosen threshold.
 
 Runs of the same strategy with several seeds are averaged point by point.
-:func:`alcl.plots.draw_all` calls these for every run that has ``al.adaptive``.
+:func:`alcl.results.plots.draw_all` calls these for every run that has ``al.adaptive``.
 """
 
 from __future__ import annotations
@@ -16,18 +16,20 @@ from typing import Any
 
 import numpy as np
 
+from alcl.evaluation.record import RunRecord
+
 
 def _mean(values: list[Any]) -> float:
     present = [float(v) for v in values if v is not None]
     return float(np.mean(present)) if present else float("nan")
 
 
-def _shortcuts(runs: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _shortcuts(runs: list[RunRecord]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Accuracy, FLOPs and seconds per sample of every shortcut depth (mean over seeds)."""
-    acc = np.mean([r["al"]["exit_accuracy"][-1] for r in runs], axis=0)
-    flops = np.mean([r["al"]["compute"]["flops_per_sample"]["shortcut"] for r in runs], axis=0)
+    acc = np.mean([r.al.exit_accuracy[-1] for r in runs], axis=0)
+    flops = np.mean([r.al.compute["flops_per_sample"]["shortcut"] for r in runs], axis=0)
     seconds = np.full(len(acc), np.nan)
-    latencies = [r["al"]["compute"].get("latency") for r in runs]
+    latencies = [r.al.compute.get("latency") for r in runs]
     if all(latencies):
         seconds = np.mean(
             [np.array(lat["shortcut_seconds_per_batch"]) / lat["batch_size"] for lat in latencies],
@@ -63,7 +65,7 @@ def _panel(ax, x, acc, shortcut_x, shortcut_acc, full, chosen, color, name) -> N
     )
 
 
-def adaptive_figure(plt, groups: dict[str, list[dict[str, Any]]]):
+def adaptive_figure(plt, groups: dict[str, list[RunRecord]]):
     """Accuracy against FLOPs and against latency, one point per threshold.
 
     Runs that measured no latency (``adaptive.latency_repeats: 0``) get the compute
@@ -76,8 +78,8 @@ def adaptive_figure(plt, groups: dict[str, list[dict[str, Any]]]):
     timed = False
     for i, (name, runs) in enumerate(groups.items()):
         color = colors[i % len(colors)]
-        tests = [r["al"]["adaptive"]["test"] for r in runs]
-        picks = [r["al"]["adaptive"]["test_at_threshold"] for r in runs]
+        tests = [r.al.adaptive["test"] for r in runs]
+        picks = [r.al.adaptive["test_at_threshold"] for r in runs]
         acc = np.mean([t["accuracy"] for t in tests], axis=0)
         flops = np.mean([t["mean_flops"] for t in tests], axis=0)
         seconds = np.array(
@@ -111,7 +113,7 @@ def adaptive_figure(plt, groups: dict[str, list[dict[str, Any]]]):
             color,
             name,
         )
-    batch = next(iter(groups.values()))[0]["al"]["adaptive"]["test"]["batch_size"]
+    batch = next(iter(groups.values()))[0].al.adaptive["test"]["batch_size"]
     left.xaxis.set_major_formatter(EngFormatter())
     left.set_xlabel("mean FLOPs per sample (FlopCounterMode)")
     left.set_ylabel("test accuracy (current features)")
@@ -127,15 +129,15 @@ def adaptive_figure(plt, groups: dict[str, list[dict[str, Any]]]):
     return fig
 
 
-def exit_depth_figure(plt, groups: dict[str, list[dict[str, Any]]]):
+def exit_depth_figure(plt, groups: dict[str, list[RunRecord]]):
     """Share of test samples leaving at each depth, at the threshold chosen on validation."""
     fig, ax = plt.subplots(figsize=(5.4, 3.4))
     width = 0.8 / max(len(groups), 1)
     for i, (name, runs) in enumerate(groups.items()):
-        counts = np.array([r["al"]["adaptive"]["test_at_threshold"]["exit_counts"] for r in runs])
+        counts = np.array([r.al.adaptive["test_at_threshold"]["exit_counts"] for r in runs])
         share = (counts / counts.sum(axis=1, keepdims=True)).mean(axis=0)
         depths = np.arange(1, len(share) + 1)
-        threshold = runs[0]["al"]["adaptive"]["threshold"]
+        threshold = runs[0].al.adaptive["threshold"]
         label = f"{name} (threshold {'full path' if threshold is None else threshold})"
         ax.bar(depths + (i - (len(groups) - 1) / 2) * width, share, width=width, label=label)
     ax.set_xlabel("exit depth")
