@@ -33,3 +33,25 @@ def test_readme_config_reference_is_a_valid_config_naming_every_key():
     cfg = config_from_dict(documented)  # raises on any key or value the schema refuses
     schema = yaml.safe_load(dump_config(cfg))
     assert _keys(schema) - {"strategies"} <= _keys(documented)
+
+
+def test_readme_python_example_runs_and_prints_the_rows(tmp_path):
+    import subprocess
+    import sys
+
+    text = README.read_text()
+    section = text[text.index("## Use it from Python") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    script = tmp_path / "example.py"
+    script.write_text(code.replace("epochs=30", "epochs=3"))  # the same code, a shorter budget
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines if line.startswith("after")] == [
+        "after 1",
+        "after 2",
+        "after 3",
+    ]
+    exits = [eval(line.split("exits ")[1]) for line in lines if "exits" in line]
+    assert [len(row) for row in exits] == [1, 2, 3]  # one exit more per experience
+    assert all(0.0 <= a <= 1.0 for row in exits for a in row)
