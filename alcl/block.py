@@ -159,8 +159,13 @@ def label_decoder(label_dim: int, n_out: int, first: bool) -> nn.Module:
     return nn.Sequential(nn.Linear(label_dim, n_out), nn.Tanh())
 
 
-def bridge(pool: nn.Module, width: int, label_dim: int) -> nn.Module:
-    """b: pools the encoder output to a vector, then predicts the label code."""
+def bridge(pool: nn.Module, width: int, label_dim: int, hidden: int = 0) -> nn.Module:
+    """b: pools the encoder output to a vector, then predicts the label code (through a
+    hidden ReLU layer of ``hidden`` units when ``hidden`` > 0, as the thesis's CNN does)."""
+    if hidden:
+        return nn.Sequential(
+            pool, nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, label_dim), nn.Tanh()
+        )
     return nn.Sequential(pool, nn.Linear(width, label_dim), nn.Tanh())
 
 
@@ -181,7 +186,7 @@ def make_block(
     code_in = n_classes if first else label_dim
     return ALBlock(
         f=f,
-        b=bridge(pool, pooled_width or width, label_dim),
+        b=bridge(pool, pooled_width or width, label_dim, model.bridge_hidden),
         g=label_encoder(code_in, label_dim),
         h=label_decoder(label_dim, code_in, first),
         columns=columns,

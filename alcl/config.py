@@ -25,6 +25,7 @@ Need = Callable[[bool, str], None]
 class ModelConfig:
     widths: list[int] = field(default_factory=lambda: [128, 128, 128, 128])
     label_dim: int = 32
+    bridge_hidden: int = 0  # AL bridge: 0 is pool -> Linear -> Tanh; > 0 adds a hidden ReLU layer
     layers_per_block: int = 1
     dropout: float = 0.0
     absent: str = "zero"  # zero | zero+mask | mean: how fixed-width baselines see absent columns
@@ -37,6 +38,7 @@ class ModelConfig:
             "model.widths must list positive ints.",
         )
         need(self.label_dim > 0, "model.label_dim must be > 0.")
+        need(self.bridge_hidden >= 0, "model.bridge_hidden must be >= 0 (0: no hidden layer).")
         need(0.0 <= self.dropout < 1.0, "model.dropout must lie in [0, 1).")
         need(
             self.absent in ABSENT_MODES,

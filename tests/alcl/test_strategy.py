@@ -108,3 +108,24 @@ def test_works_with_avalanche_evaluation_plugin_and_loggers(stream):
     assert len(accs) == 3 and all(0.0 <= a <= 1.0 for a in accs)
     assert np.mean(accs) > 0.5  # the blobs are separable
     assert "Top1_Acc_Epoch/train_phase" in log.getvalue()
+
+
+def test_bridge_hidden_gives_the_bridge_a_hidden_layer_and_zero_keeps_todays():
+    import torch
+    from torch import nn
+
+    from alcl.backbones import BlockSpec
+    from alcl.block import make_block
+
+    def block(hidden):
+        model = ModelConfig(label_dim=4, bridge_hidden=hidden)
+        f = MLPBackbone((5,)).encoder(BlockSpec(0, None, torch.arange(3)))
+        return make_block(f, nn.Identity(), 5, [0, 1, 2], 3, model, first=True)
+
+    plain, wide = block(0), block(16)
+    assert [type(m) for m in plain.b] == [nn.Identity, nn.Linear, nn.Tanh]
+    assert [m.out_features for m in wide.b if isinstance(m, nn.Linear)] == [16, 4]
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    out = wide.local(None, torch.eye(3)[y], torch.randn(6, 3), y)
+    out.loss.backward()
+    assert wide.b[1].weight.grad is not None
