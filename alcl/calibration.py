@@ -144,9 +144,7 @@ def threshold_curve(
     over all of ``x`` in batches of ``batch_size``).
     """
     if confidence not in CONFIDENCES:
-        raise ValueError(
-            f"unknown confidence {confidence!r}; choose one of {list(CONFIDENCES)}."
-        )
+        raise ValueError(f"unknown confidence {confidence!r}; choose one of {list(CONFIDENCES)}.")
     if len(y) == 0:
         raise ValueError("cannot calibrate on an empty set; the validation split has no samples.")
     bad = [t for t in thresholds if not 0.0 <= t <= 1.0]

@@ -156,8 +156,7 @@ def _measure_exit_costs(net: ExitNetwork) -> ExitCosts:
         encode.append(count_flops(run_encoder) // _PROBE_ROWS)
         s = box["s"]
         decode.append(
-            count_flops(lambda k=k, block=block, s=s: net.decode(block.b(s), k))
-            // _PROBE_ROWS
+            count_flops(lambda k=k, block=block, s=s: net.decode(block.b(s), k)) // _PROBE_ROWS
         )
     return ExitCosts(tuple(encode), tuple(decode))
 

@@ -204,29 +204,14 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         return self.model.local_losses(self.mb_x, self.mb_y, start=start, limit=limit)
 
     def forward(self):
+        """Evaluation: the logits, each row routed by its columns. Training: the step's local
+        losses go to :attr:`last_step` (the criterion reads them), and the returned
+        ``mb_output`` is the deepest-exit logits, decoded only when a plugin may read them
+        (:meth:`~alcl.training.loop.FastLoop.iteration_output_read`), else None."""
         if not self.is_training:
             return self.model(self.mb_x)
         self.last_step = self.training_step()
-        return self.last_step  # mb_output decodes its logits if a plugin reads them
-
-    @property
-    def mb_output(self):
-        """The current minibatch's output; in training, the deepest-exit logits.
-
-        Training logits are decoded from the step's exit codes when first read
-        (AL's loss does not need them). Read before the optimizer step they
-        are exactly the forward pass's; read after it (where Avalanche's
-        training metrics read them) the decoders of the trainable blocks have
-        taken that step.
-        """
-        value = self.__dict__.get("_mb_output")
-        if isinstance(value, TrainStep):
-            value = self.__dict__["_mb_output"] = value.logits
-        return value
-
-    @mb_output.setter
-    def mb_output(self, value) -> None:
-        self.__dict__["_mb_output"] = value
+        return self.last_step.logits if self.iteration_output_read() else None
 
     def criterion(self):
         if self.is_training:

@@ -153,8 +153,6 @@ class CopyingSynapticIntelligence(SynapticIntelligencePlugin):
         self._copy(self.syn_data["old_theta"])
 
 
-
-
 @dataclass(frozen=True)
 class EWCParams(FixedWidthParams):
     ewc_lambda: float = 1.0

@@ -80,8 +80,9 @@ class ExitAccuracy(PluginMetric[list[float]]):
         if values is None:
             return None
         step = strategy.clock.train_iterations
+        name = get_metric_name(self, strategy, add_task=False)  # Top1_Acc_Exit/eval_phase/...
         return [
-            MetricValue(self, f"{get_metric_name(self, strategy, add_task=False)}{k}", value, step)
+            MetricValue(self, name.replace("/", f"{k}/", 1), value, step)
             for k, value in enumerate(values, start=1)
         ]
 

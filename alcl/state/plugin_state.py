@@ -52,7 +52,14 @@ from alcl.evaluation.exits import ExitAccuracy
 from alcl.state.checkpoint import CheckpointError
 from alcl.training.loader import in_memory_tensors
 
-STATELESS = (ExperienceAccuracy, ExitAccuracy, EvaluationPlugin, PeriodicEval, RunningMeans, NonZeroLoss)
+STATELESS = (
+    ExperienceAccuracy,
+    ExitAccuracy,
+    EvaluationPlugin,
+    PeriodicEval,
+    RunningMeans,
+    NonZeroLoss,
+)
 """Plugins whose state never changes what a run computes: per-evaluation counters, metrics and
 loggers, periodic evaluation (its flags are reset at every training call), and RunningMeans
 (whose running means live in the model's buffers)."""

@@ -97,6 +97,14 @@ class FastLoop:
             }
         super()._before_training_epoch(**kwargs)
 
+    def iteration_output_read(self) -> bool:
+        """Whether anything may read ``mb_output`` during a training iteration: a plugin on an
+        event after the forward pass, or any plugin when the dispatch is Avalanche's own."""
+        if self._listeners is None:
+            return True
+        after_forward = ITERATION_EVENTS[ITERATION_EVENTS.index("after_forward") :]
+        return any(self._listeners.get(event, True) for event in after_forward)
+
     def _fire(self, event: str, **kwargs) -> None:
         listeners = None if self._listeners is None else self._listeners.get(event)
         if listeners is None:

@@ -126,10 +126,9 @@ def test_a_run_depends_on_its_seed_alone_not_on_the_runs_before_it(monkeypatch):
     import numpy as np
     import torch
 
+    from alcl.evaluation.record import RunRecord
     from experiments.runner import run_one
     from streams import build_stream, load_stream_data
-
-    from alcl.evaluation.record import RunRecord
 
     def draws(*args, **kwargs):  # the generators' next numbers, carried as "train seconds"
         seconds = [random.random(), float(np.random.rand()), float(torch.rand(1))]

@@ -64,9 +64,9 @@ def test_a_stopped_and_resumed_run_equals_the_uninterrupted_one(
     assert checkpoint.is_file()
 
     resumed = run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)  # fresh objects
-    assert resumed["model_fingerprint"] == uninterrupted["model_fingerprint"]
+    assert resumed.model_fingerprint == uninterrupted.model_fingerprint
     assert without_timings(resumed) == without_timings(uninterrupted)
-    assert len(resumed["accuracy_matrix"]) == (1 if trains_once else 3)
+    assert len(resumed.accuracy_matrix) == (1 if trains_once else 3)
 
 
 def test_al_killed_after_its_last_experience_resumes_to_the_calibration(
@@ -89,5 +89,5 @@ def test_al_killed_after_its_last_experience_resumes_to_the_calibration(
         run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
     monkeypatch.setattr(RunCheckpoint, "save", save)
     resumed = run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
-    assert resumed["al"]["adaptive"]["threshold"] == uninterrupted["al"]["adaptive"]["threshold"]
+    assert resumed.al.adaptive["threshold"] == uninterrupted.al.adaptive["threshold"]
     assert without_timings(resumed) == without_timings(uninterrupted)
