@@ -238,11 +238,11 @@ class AdaptiveConfig:
     def check(self, need: Callable[[bool, str], None]) -> None:
         need(
             self.confidence in CONFIDENCES,
-            f"adaptive.confidence must be max_prob or entropy, got {self.confidence!r}.",
+            f"adaptive.confidence must be one of {list(CONFIDENCES)}, got {self.confidence!r}.",
         )
         need(
             self.rule in RULES,
-            f"adaptive.rule must be accuracy or budget, got {self.rule!r}.",
+            f"adaptive.rule must be one of {list(RULES)}, got {self.rule!r}.",
         )
         need(self.epsilon >= 0, f"adaptive.epsilon must be >= 0, got {self.epsilon}.")
         need(self.z >= 0, f"adaptive.z must be >= 0, got {self.z}.")

@@ -67,9 +67,9 @@ class TrainingConfig:
         need(self.lr > 0, "training.lr must be > 0.")
         need(
             self.optimizer in OPTIMIZERS,
-            f"training.optimizer must be adam, adamw or sgd, got {self.optimizer!r}.",
+            f"training.optimizer must be one of {list(OPTIMIZERS)}, got {self.optimizer!r}.",
         )
         need(
             self.loop in LOOPS,
-            f"training.loop must be fast or avalanche, got {self.loop!r}.",
+            f"training.loop must be one of {list(LOOPS)}, got {self.loop!r}.",
         )

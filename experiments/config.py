@@ -72,12 +72,18 @@ class StrategyConfig:
 
 
 @dataclass
-class ExperimentConfig:
+class RunSettings:
+    """The top-level keys: a label, the seeds, the device, CPU threads, the results folder."""
+
     name: str = "default"
     seeds: list[int] = field(default_factory=lambda: [0])
     device: str = "auto"
     threads: int = 0
     output: str = ""
+
+
+@dataclass
+class ExperimentConfig(RunSettings):
     stream: StreamConfig = field(default_factory=StreamConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -206,19 +212,10 @@ def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
         if not isinstance(strategies, list) or not strategies:
             raise ConfigError("strategies must be a non-empty list of strategy names or mappings.")
         parts["strategies"] = [_strategy(s, i) for i, s in enumerate(strategies)]
-    top = _section(_TopLevel, data, "config")
+    top = _section(RunSettings, data, "config")
     cfg = ExperimentConfig(**dataclasses.asdict(top), **parts)
     _check_values(cfg)
     return cfg
-
-
-@dataclass
-class _TopLevel:
-    name: str = "default"
-    seeds: list[int] = field(default_factory=lambda: [0])
-    device: str = "auto"
-    threads: int = 0
-    output: str = ""
 
 
 def _check_values(cfg: ExperimentConfig) -> None:

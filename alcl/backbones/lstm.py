@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from alcl.backbones.sequence import LastState, MaskedMean, SequenceBackboneBase
+from alcl.backbones.sequence import TOKEN_ABSENT_MODES, LastState, MaskedMean, SequenceBackboneBase
 from alcl.backbones.spec import register_backbone
 
 
@@ -55,7 +55,7 @@ class LSTMOptions:
     "tokens",
     LSTMOptions,
     "block 1 embeds tokens; each further block is an LSTM",
-    absent_modes=("zero", "zero+mask"),
+    absent_modes=TOKEN_ABSENT_MODES,
 )
 @dataclass(frozen=True)
 class LSTMBackbone(SequenceBackboneBase):

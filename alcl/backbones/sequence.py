@@ -78,6 +78,10 @@ class EmbeddingEncoder(nn.Module):
         return self.embedding(side)
 
 
+TOKEN_ABSENT_MODES = ("zero", "zero+mask")
+"""How a fixed-width model may see absent tokens: token ids have no mean (masked padding)."""
+
+
 @dataclass(frozen=True)
 class SequenceBackboneBase:
     """Widths, layout and options shared by the sequence backbones.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from alcl.backbones.sequence import SequenceBackboneBase
+from alcl.backbones.sequence import TOKEN_ABSENT_MODES, SequenceBackboneBase
 from alcl.backbones.spec import register_backbone
 
 
@@ -96,7 +96,7 @@ class TransformerOptions:
     "tokens",
     TransformerOptions,
     "block 1 embeds tokens (with sinusoidal positions); each further block is an encoder layer",
-    absent_modes=("zero", "zero+mask"),
+    absent_modes=TOKEN_ABSENT_MODES,
 )
 @dataclass(frozen=True)
 class TransformerBackbone(SequenceBackboneBase):

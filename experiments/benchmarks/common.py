@@ -66,8 +66,10 @@ WALL_CLOCK = ("seconds", "latency", "throughput", "speedup")
 
 
 def without_timings(record: Any) -> Any:
-    """``record`` (plain data, e.g. ``RunRecord.to_dict()``) without any key that holds a
-    wall-clock measurement."""
+    """``record`` (a run record, or plain data) without any key that holds a wall-clock
+    measurement."""
+    if hasattr(record, "to_dict"):
+        record = record.to_dict()
     if isinstance(record, dict):
         return {
             k: without_timings(v)

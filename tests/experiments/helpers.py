@@ -1,4 +1,5 @@
-"""Helpers for comparing runs: results without their wall-clock timings."""
+"""Helpers for comparing runs: results without their wall-clock timings
+(:func:`experiments.benchmarks.common.without_timings`)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-WALL_CLOCK = ("seconds", "latency", "throughput", "speedup")
-"""Keys holding wall-clock measurements, which differ from run to run by nature."""
-
-
-def without_timings(record: Any) -> Any:
-    """``record`` (a run record, or plain data) without any key that holds a wall-clock
-    measurement."""
-    if hasattr(record, "to_dict"):
-        record = record.to_dict()
-    if isinstance(record, dict):
-        return {
-            k: without_timings(v)
-            for k, v in record.items()
-            if not any(word in k for word in WALL_CLOCK)
-        }
-    if isinstance(record, list):
-        return [without_timings(v) for v in record]
-    return record
+from experiments.benchmarks.common import without_timings
 
 
 def metrics_of(folder: Path) -> dict[str, Any]:

@@ -38,12 +38,12 @@ def test_tuning_picks_the_best_validation_setting_and_reuses_only_identical_runs
 
     # The seed-0 files come from tuning; they must equal a fresh run with the chosen setting.
     written = metrics_of(tmp_path)
+    trained_with = json.loads((tmp_path / "training.json").read_text())
     stream = build_stream(load_stream_data(cfg.stream), cfg.stream, 0)
     for index, entry in enumerate(cfg.strategies):
         with quiet_avalanche():
             fresh = run_one(_with(cfg, tuning["chosen"][entry.key]), index, 0, stream, "cpu")
         on_disk = written[f"{entry.key}__seed0.json"]
-        assert on_disk["training"]["lr"] == tuning["chosen"][entry.key]["lr"]
-        on_disk.pop("training")
-        write_json(tmp_path / "fresh.json", fresh)  # written as every metrics file is
+        assert trained_with[entry.key]["lr"] == tuning["chosen"][entry.key]["lr"]
+        write_json(tmp_path / "fresh.json", fresh.to_dict())  # written as every metrics file is
         assert on_disk == without_timings(json.loads((tmp_path / "fresh.json").read_text()))
