@@ -69,8 +69,11 @@ def test_round_trip_through_yaml():
         ({"stream": {"valid_fraction": 1.0}}, r"stream\.valid_fraction must lie strictly"),
         ({"stream": {"per_experience": [2, 0]}}, r"stream\.per_experience must list positive"),
         ({"stream": {"standardize": "yes"}}, r"stream\.standardize must be bool \| None"),
-        ({"training": {"loop": "turbo"}}, r"training\.loop must be fast or avalanche"),
-        ({"adaptive": {"rule": "fastest"}}, r"adaptive\.rule must be accuracy or budget"),
+        ({"training": {"loop": "turbo"}}, r"training\.loop must be one of \['fast', 'avalanche'\]"),
+        (
+            {"adaptive": {"rule": "fastest"}},
+            r"adaptive\.rule must be one of \['accuracy', 'budget'\]",
+        ),
         ({"adaptive": {"confidence": "sigmoid"}}, r"adaptive\.confidence"),
         ({"adaptive": {"budget": 1.5}}, r"adaptive\.budget must lie in \(0, 1\]"),
         ({"adaptive": {"thresholds": [0.5, 2]}}, r"adaptive\.thresholds"),
