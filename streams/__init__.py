@@ -4,9 +4,9 @@ The modules, each importing only those listed before it:
 
 - :mod:`streams.validation`, :mod:`streams.layout`, :mod:`streams.rows`, :mod:`streams.idx`,
   :mod:`streams.paths`: checks, column layouts, row storage, the idx reader, the data root;
-- loaders: :mod:`streams.tabular` (:class:`TabularData`, embedded sets, CSV and ``.npz``),
-  :mod:`streams.images`, :mod:`streams.text_sources`; :mod:`streams.sources` loads any of
-  them by name;
+- loaders: :mod:`streams.tabular` (:class:`TabularData`, embedded sets, and CSV,
+  whitespace-separated, LIBSVM and ``.npz`` files), :mod:`streams.images`,
+  :mod:`streams.text_sources`; :mod:`streams.sources` loads any of them by name;
 - schedules: :mod:`streams.schedule`, :mod:`streams.regions`, :mod:`streams.text_encoding`,
   :mod:`streams.partition`;
 - :mod:`streams.config`: :class:`StreamConfig`, the ``stream`` section of a config, its
@@ -34,7 +34,15 @@ from streams.images import IMAGE_DATASETS, load_image_dataset
 from streams.layout import ImageLayout, TextLayout, masked_image, token_ids
 from streams.schedule import GROUPINGS, group_columns, visible_columns
 from streams.sources import dataset_names, load_source
-from streams.tabular import EMBEDDED, TabularData, from_arrays, from_csv, from_npz
+from streams.tabular import (
+    EMBEDDED,
+    TabularData,
+    from_arrays,
+    from_csv,
+    from_libsvm,
+    from_npz,
+    from_table,
+)
 from streams.text_encoding import ENCODINGS, encode_text, tokenize
 from streams.text_sources import TEXT_DATASETS, TextData, load_text_dataset
 from streams.validation import DataError, check_features, check_labels
@@ -64,7 +72,9 @@ __all__ = [
     "encode_text",
     "from_arrays",
     "from_csv",
+    "from_libsvm",
     "from_npz",
+    "from_table",
     "group_columns",
     "load_image_dataset",
     "load_source",

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from streams.schedule import GROUPINGS
 from streams.sources import DATASETS, load_source
+from streams.tabular import FILE_FORMATS
 from streams.text_encoding import ENCODINGS
 from streams.validation import DataError
 
@@ -36,10 +37,10 @@ DOMAIN_TRANSFORMS = ("none", "permute")
 class StreamConfig:
     dataset: str = "digits"  # see DATASETS
     kind: str = "feature_incremental"  # feature_incremental | static | class_incremental | domain | repeated
-    path: str | None = None  # the file for csv and npz; a text file or folder (local text data)
+    path: str | None = None  # the file (csv, table, libsvm, npz); a text file or folder
     data_root: str | None = None  # image and hub data; default $ALCL_DATA, else ~/.cache/alcl/data
     download: bool = True  # fetch missing image/text data when the network allows
-    target: str = "label"  # the label column of a csv file
+    target: str | int = "label"  # label column: name or index (-1: last); headerless default: last
     n_experiences: int = 4
     grouping: str = "contiguous"  # see GROUPINGS (feature_incremental streams)
     groups: list[list[int]] | None = None  # column indices per experience (explicit)
@@ -58,13 +59,21 @@ class StreamConfig:
     encoding: str = "tfidf"  # text: tokens | bow | tfidf
     max_length: int = 64  # text: tokens kept per field (fields) or in all (segments)
     vocab_size: int = 10000  # text: ids including padding and unknown
+    n_features: int | None = None  # libsvm: keep the first n features (None: all)
+    header: bool | None = None  # csv/table: the first row names the columns (None: detect)
 
 
 def load_stream_data(config: StreamConfig):
     """The dataset ``config`` names (see :func:`streams.sources.load_source`); load it once
     and build every seed's stream from it."""
     return load_source(
-        config.dataset, config.path, config.target, config.data_root, config.download
+        config.dataset,
+        config.path,
+        config.target,
+        config.data_root,
+        config.download,
+        n_features=config.n_features,
+        header=config.header,
     )
 
 
@@ -86,7 +95,19 @@ def check_stream(stream: StreamConfig, need: Callable[[bool, str], None]) -> Non
         stream.kind != "static" or stream.n_experiences == 1,
         "stream.kind static has exactly one experience; set stream.n_experiences: 1.",
     )
-    for key in ("n_pieces", "patch_grid", "max_length"):
+    need(
+        stream.dataset not in FILE_FORMATS or bool(stream.path),
+        f"stream.dataset {stream.dataset} reads a file: set stream.path to it.",
+    )
+    need(
+        stream.n_features is None or stream.dataset == "libsvm",
+        f"stream.n_features applies to dataset libsvm, not {stream.dataset!r}; remove it.",
+    )
+    need(
+        stream.header is None or stream.dataset in ("csv", "table"),
+        f"stream.header applies to datasets csv and table, not {stream.dataset!r}; remove it.",
+    )
+    for key in ("n_pieces", "patch_grid", "max_length", "n_features"):
         value = getattr(stream, key)
         need(value is None or value >= 1, f"stream.{key} must be >= 1, got {value}.")
     need(stream.vocab_size >= 3, "stream.vocab_size must be >= 3 (padding, unknown, a word).")

@@ -9,7 +9,16 @@ decided by :mod:`streams.schedule`, and the stream is built by
 from __future__ import annotations
 
 from streams.images import IMAGE_DATASETS, load_image_dataset
-from streams.tabular import EMBEDDED, FILE_FORMATS, TABLE_DATASETS, from_csv, from_npz
+from streams.tabular import (
+    DEFAULT_TARGET,
+    EMBEDDED,
+    FILE_FORMATS,
+    TABLE_DATASETS,
+    from_csv,
+    from_libsvm,
+    from_npz,
+    from_table,
+)
 from streams.text_sources import TEXT_DATASETS, load_text_dataset
 from streams.validation import DataError
 
@@ -33,13 +42,18 @@ def dataset_names() -> dict[str, list[str]]:
 def load_source(
     dataset: str,
     path: str | None = None,
-    target: str = "label",
+    target: str | int = DEFAULT_TARGET,
     data_root: str | None = None,
     download: bool = True,
+    n_features: int | None = None,
+    header: bool | None = None,
 ):
     """Load a dataset by name.
 
-    - an embedded set, ``csv`` or ``npz`` (the latter two need ``path``): a
+    - an embedded set, or a table file at ``path``: ``csv`` (comma-separated) or ``table``
+      (whitespace-separated), label column ``target`` (a name or an index), first row a
+      header per ``header`` (None: detect); ``libsvm`` (LIBSVM/SVMlight sparse text, the
+      first ``n_features`` features); ``npz`` (arrays ``x``, ``y``): a
       :class:`~streams.tabular.TabularData`;
     - an image dataset (``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``): a
       :class:`~streams.tabular.TabularData` with its published test split, from ``data_root``;
@@ -54,7 +68,13 @@ def load_source(
     if dataset in FILE_FORMATS:
         if not path:
             raise DataError(f"dataset {dataset!r} needs stream.path to point at the file.")
-        return from_csv(path, target) if dataset == "csv" else from_npz(path)
+        if dataset == "csv":
+            return from_csv(path, target, header)
+        if dataset == "table":
+            return from_table(path, target, header)
+        if dataset == "libsvm":
+            return from_libsvm(path, n_features)
+        return from_npz(path)
     if dataset in IMAGE_DATASETS:
         return load_image_dataset(dataset, data_root, download)
     if dataset in TEXT_DATASETS:

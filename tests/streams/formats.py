@@ -144,3 +144,24 @@ def write_parquet(path: Path, rows: list[list[str]], columns: list[str]) -> Path
     table["label"] = [int(v) for v in table["label"]]
     pq.write_table(pa.table(table), path)
     return path
+
+
+def write_table(path: Path, x: np.ndarray, labels: list[str], blank_tail: bool = True) -> Path:
+    """Whitespace-separated integers as UCI's ``german.data-numeric``: right-aligned fields,
+    the label last, every other line ending in extra spaces, blank lines at the end."""
+    lines = [
+        "".join(f"{int(v):4d}" for v in row) + f"{label:>4}" + "   " * (i % 2)
+        for i, (row, label) in enumerate(zip(x, labels, strict=True))
+    ]
+    path.write_text("\n".join(lines) + ("\n\n  \n" if blank_tail else "\n"))
+    return path
+
+
+def write_svmlight(path: Path, x: np.ndarray, labels: list[str]) -> Path:
+    """LIBSVM/SVMlight sparse text: ``label index:value ...``, one-based, zeros left out."""
+    lines = [
+        " ".join([label] + [f"{j + 1}:{v:.6g}" for j, v in enumerate(row) if v != 0])
+        for row, label in zip(x, labels, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
