@@ -34,6 +34,7 @@ STRATEGY_MODULES = (
     "alcl.baselines.bp_grow",
     "alcl.baselines.avalanche",
     "alcl.baselines.pnn",
+    "alcl.baselines.snapshot_route",
 )
 """Where strategies register themselves (imported by :func:`strategies`)."""
 

@@ -68,6 +68,24 @@ def _parser() -> argparse.ArgumentParser:
     _add_set(sweep)
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    suite = commands.add_parser(
+        "suite",
+        help="run a suite: every stream x strategy x seed, then a scoreboard across streams",
+        description="Run every stream of a suite file (a config with a `streams:` list) with "
+        "every strategy and seed, in sequence or on Ray, then write the scoreboard: per stream "
+        "mean, 95%% CI and paired tests against AL; across streams mean ranks, a Friedman test "
+        "and a critical-difference diagram.",
+    )
+    suite.add_argument("suite", help="suite file, e.g. experiments/suites/feature_incremental.yaml")
+    suite.add_argument("--out", help="root folder (default: the suite's output, or results/<name>)")
+    suite.add_argument("--ray", action="store_true", help="run on a local Ray instance")
+    suite.add_argument("--address", help="run on an existing Ray cluster (implies --ray)")
+    suite.add_argument(
+        "--num-cpus", type=int, help="CPUs of the local Ray instance (default: all); one per run"
+    )
+    _add_set(suite)
+    suite.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
     plot = commands.add_parser(
         "plot",
         help="redraw the figures of a results folder",
@@ -105,17 +123,12 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = config_from_dict(cfg.to_dict())  # re-check the overridden values
 
-    from alcl.results.files import (
-        AGGREGATE_MD,
-        SUMMARY_COLUMNS,
-        format_table,
-        load_runs,
-        summary_rows,
-    )
+    from alcl.results.files import AGGREGATE_MD, load_runs
+    from alcl.results.tables import SUMMARY_COLUMNS, format_table, summary_rows
     from experiments.runner import run_experiment
 
     folder = run_experiment(cfg, out=args.out, progress=not args.no_progress, resume=args.resume)
-    print(format_table(summary_rows(load_runs(folder)), SUMMARY_COLUMNS[:7]))
+    print(format_table(summary_rows(load_runs(folder)), SUMMARY_COLUMNS[:8]))
     if len(cfg.seeds) > 1:
         print(f"\nmean ± std over seeds ({folder / AGGREGATE_MD}):\n")
         print((folder / AGGREGATE_MD).read_text())
@@ -128,7 +141,11 @@ def _config(args: argparse.Namespace) -> int:
     from experiments.overrides import apply_overrides
 
     data = apply_overrides(load_raw(args.config), args.set, DEFAULT_STRATEGIES)
-    if "sweep" in data:
+    if "streams" in data:
+        from experiments.suite import expand_suite
+
+        print(expand_suite(data).describe())
+    elif "sweep" in data:
         from experiments.sweep import expand_sweep
 
         sweep = expand_sweep(data)
@@ -150,6 +167,22 @@ def _sweep(args: argparse.Namespace) -> int:
     )
     print(result.report())
     return 0 if not result.failures else 1
+
+
+def _suite(args: argparse.Namespace) -> int:
+    from experiments.suite import load_suite, run_suite
+
+    suite = load_suite(args.suite, args.set, out=args.out)
+    root = run_suite(
+        suite,
+        ray=args.ray,
+        address=args.address,
+        num_cpus=args.num_cpus,
+        progress=not args.no_progress,
+    )
+    print((root / "scoreboard.md").read_text())
+    print(f"results, scoreboard and figures: {root}")
+    return 0
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -178,7 +211,13 @@ def _user_errors() -> tuple[type[Exception], ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        commands = {"run": _run, "config": _config, "sweep": _sweep, "plot": _plot}
+        commands = {
+            "run": _run,
+            "config": _config,
+            "sweep": _sweep,
+            "suite": _suite,
+            "plot": _plot,
+        }
         return commands[args.command](args)
     except _user_errors() as err:
         print(f"alcl: error: {err}", file=sys.stderr)

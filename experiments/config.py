@@ -201,6 +201,11 @@ def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
         "adaptive": AdaptiveConfig,
         "logging": LoggingConfig,
     }
+    if "streams" in data:
+        raise ConfigError(
+            "config.streams: this file is a suite of several streams; run it with "
+            "`alcl suite FILE` (`alcl run` runs one experiment)."
+        )
     if "sweep" in data:
         raise ConfigError(
             "config.sweep: this config describes a sweep of several experiments; run it with "

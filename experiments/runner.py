@@ -198,6 +198,7 @@ def run_one(
             n_classes=stream.n_classes,
             fingerprint=stream.fingerprint(),
             task_labels="oracle: experience index" if stream.task_labels else None,
+            test_sizes=[len(rows) for rows in stream.rows["test"]],
         ),
     )
 
@@ -246,12 +247,13 @@ def run_experiment(
     progress: bool = True,
     plots: bool = True,
     resume: bool = False,
+    data=None,
 ) -> Path:
     """Run every strategy for every seed; return the results folder.
 
     A folder that already holds this config's results is resumed: finished
     runs are skipped and unfinished ones continue from their checkpoints.
-    ``resume`` demands such a folder.
+    ``resume`` demands such a folder. ``data``: the stream's dataset, already loaded.
     """
     from tqdm.auto import tqdm
 
@@ -265,7 +267,7 @@ def run_experiment(
 
         # Small models train fastest on one thread, above all on a busy machine.
         torch.set_num_threads(cfg.threads)
-    data = load_data(cfg.stream)
+    data = load_data(cfg.stream) if data is None else data
     streams = {
         seed: build_stream(cfg.stream, seed, data) for seed in cfg.seeds
     }  # fail before writing

@@ -71,6 +71,7 @@ class Sweep:
     base: dict[str, Any]  # the raw config, without its sweep section
     axes: dict[str, list[Any]]
     variants: list[Variant]
+    spec_file: str = SWEEP_FILE  # what the root's claim is written to (a suite: suite.yaml)
 
     def runs(self) -> list[tuple[Variant, int, int]]:
         """Every (variant, strategy index, seed), in order."""
@@ -152,10 +153,11 @@ def claim(sweep: Sweep) -> None:
     from experiments.runner import claim_folder
 
     text = yaml.safe_dump({"config": sweep.base, "sweep": sweep.axes}, sort_keys=False)
-    existing = sweep.root / SWEEP_FILE
+    existing = sweep.root / sweep.spec_file
     if existing.is_file() and existing.read_text() != text:
+        kind = Path(sweep.spec_file).stem
         raise ConfigError(
-            f"{sweep.root} already holds another sweep; pass another --out or remove the folder."
+            f"{sweep.root} already holds another {kind}; pass another --out or remove the folder."
         )
     atomic_write_text(existing, text)
     for variant in sweep.variants:
@@ -164,16 +166,14 @@ def claim(sweep: Sweep) -> None:
 
 def write_sweep_tables(sweep: Sweep) -> list[Path]:
     """Per-variant summaries, then the sweep's summary and aggregate tables."""
-    from alcl.results.files import (
+    from alcl.results.files import atomic_write_text, load_runs, write_summary
+    from alcl.results.tables import (
         AGGREGATE_COLUMNS,
         SUMMARY_COLUMNS,
         aggregate,
         aggregate_markdown,
-        atomic_write_text,
         csv_text,
-        load_runs,
         summary_rows,
-        write_summary,
     )
     from experiments.checkpoints import remove_empty_checkpoint_folder
 

@@ -178,7 +178,7 @@ def _run_on_ray(sweep: Sweep, todo: list, result: SweepResult, progress: bool, p
             else:
                 path = run_path(variant.folder, variant.config.strategies[index].key, seed)
                 if record is not None and not path.is_file():
-                    write_json(path, record)  # a worker on another node wrote its own copy
+                    write_json(path, record.to_dict())  # a worker on another node wrote its own
                 write_summary(variant.folder)
                 result.finished += 1
             left[variant.name] -= 1

@@ -25,7 +25,7 @@ import numpy as np
 from streams.config import StreamConfig, check_kind
 from streams.feature_incremental import FeatureIncrementalStream
 from streams.layout import ImageLayout, TextLayout
-from streams.partition import plan_samples
+from streams.partition import keep_fraction, plan_samples
 from streams.regions import image_pieces
 from streams.rows import ColumnTable, SparseRows
 from streams.schedule import (
@@ -91,6 +91,8 @@ def build_stream(
         config.valid_fraction,
         seed,
     )
+    if config.fraction < 1.0:
+        plan = keep_fraction(plan, data.y, data.test_y, config.fraction, seed)
     if kind == "repeated":  # the same samples in every experience
         plan = {split: rows * n_experiences for split, rows in plan.items()}
     if is_text:

@@ -61,6 +61,7 @@ class StreamConfig:
     vocab_size: int = 10000  # text: ids including padding and unknown
     n_features: int | None = None  # libsvm: keep the first n features (None: all)
     header: bool | None = None  # csv/table: the first row names the columns (None: detect)
+    fraction: float = 1.0  # keep this share of every split's samples (stratified, seeded): CPU size
 
 
 def load_stream_data(config: StreamConfig):
@@ -106,6 +107,10 @@ def check_stream(stream: StreamConfig, need: Callable[[bool, str], None]) -> Non
     need(
         stream.header is None or stream.dataset in ("csv", "table"),
         f"stream.header applies to datasets csv and table, not {stream.dataset!r}; remove it.",
+    )
+    need(
+        0.0 < stream.fraction <= 1.0,
+        f"stream.fraction must lie in (0, 1] (1: every sample), got {stream.fraction}.",
     )
     for key in ("n_pieces", "patch_grid", "max_length", "n_features"):
         value = getattr(stream, key)

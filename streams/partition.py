@@ -113,3 +113,26 @@ def plan_samples(
             stratified_chunks(y_test, n_experiences, seed, 1, "test split") if published else None
         )
     return split_chunks(y, chunks, test_chunks, test_fraction, valid_fraction, seed)
+
+
+def keep_fraction(
+    plan: Plan, y: np.ndarray, y_test: np.ndarray | None, fraction: float, seed: int
+) -> Plan:
+    """Keep ``fraction`` of the rows of every split of every experience, within each class
+    (at least one row of every class a part has), drawn with ``seed``: a smaller stream of
+    the same shape, for a CPU-sized run on a large data set."""
+    rng = np.random.default_rng([seed, 7919])
+    out: Plan = {}
+    for split, parts in plan.items():
+        labels = y_test if split == "test" and y_test is not None else y
+        kept = []
+        for rows in parts:
+            rows = np.asarray(rows)
+            keep = []
+            for cls in np.unique(labels[rows]):
+                members = rows[labels[rows] == cls]
+                count = max(1, int(round(fraction * len(members))))
+                keep.append(rng.choice(members, size=count, replace=False))
+            kept.append(np.sort(np.concatenate(keep)) if keep else rows)
+        out[split] = kept
+    return out

@@ -6,5 +6,6 @@
   cumulative, joint, EWC, online EWC, SI, MAS, LwF, replay, GEM, A-GEM, DER) — the place to
   add a baseline;
 - :mod:`.pnn`: progressive networks (a task-label oracle here);
-- :mod:`.bp_grow`: the ``bp-grow`` control, AL's growth trained by backprop.
+- :mod:`.bp_grow`: the ``bp-grow`` control, AL's growth trained by backprop;
+- :mod:`.snapshot_route`: ``snapshot-route``, fine-tuning plus a frozen snapshot per experience.
 """

@@ -1,7 +1,9 @@
 """Continual-learning metrics from an accuracy matrix.
 
 ``R[i][j]`` is the accuracy on test set j after training experience i. The
-curves give, after each experience i, the metric over test sets 0..i.
+curves give, after each experience i, the metric over test sets 0..i. The same
+functions apply to the current-feature matrix C (every test set with the columns
+visible now), where AL's forgetting is not zero by construction.
 
 Two forgetting measures are reported:
 
@@ -54,6 +56,10 @@ CURVES = {
     "bwt": bwt,
 }
 """Every metric computed from R, by the name it has in results files."""
+
+FORGETTING = ("forgetting", "max_forgetting", "bwt")
+"""The metrics of :data:`CURVES` that compare a test set's accuracy over time; they are also
+computed on the current-feature matrix C (as ``current_<name>``)."""
 
 
 def curves(R: Matrix) -> dict[str, list[float]]:

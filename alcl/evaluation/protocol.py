@@ -159,6 +159,7 @@ def run_protocol(
         curves = {key: [math.nan] for key in metrics.CURVES}
         curves["avg_accuracy"] = [float(np.mean(R[0]))]
         curves["current_accuracy"] = [float(np.mean(C[0]))]
+        curves |= {f"current_{key}": [math.nan] for key in metrics.FORGETTING}
         valid = {
             "valid_avg_accuracy": float(np.mean(RV[0])),
             "valid_current_accuracy": float(np.mean(CV[0])),
@@ -166,6 +167,10 @@ def run_protocol(
     else:
         curves = metrics.curves(R)
         curves["current_accuracy"] = [_seen_mean(C[i], i) for i in range(T)]
+        # Forgetting that can fail: AL's as-released forgetting is zero by construction (each
+        # old row exits at its frozen block); on the current-feature matrix it is measured.
+        current = metrics.curves(C)
+        curves |= {f"current_{key}": current[key] for key in metrics.FORGETTING}
         valid = {
             "valid_avg_accuracy": metrics.average_accuracy(RV, last),
             "valid_current_accuracy": _seen_mean(CV[last], last),

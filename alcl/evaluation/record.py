@@ -31,6 +31,7 @@ class StreamInfo:
     n_classes: int
     fingerprint: str
     task_labels: str | None = None  # "oracle: experience index" when the oracle was given
+    test_sizes: list[int] | None = None  # samples per experience's test set (None: not recorded)
 
 
 @dataclass

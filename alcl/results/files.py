@@ -5,7 +5,8 @@ A run folder holds everything needed to re-plot and compare::
     config.yaml              the resolved configuration
     metrics/<strategy>__seed<k>.json   one file per strategy and seed
     summary.csv              one row per strategy and seed (derived from metrics/)
-    aggregate.csv, .md       mean ± std over seeds, one row per strategy (derived too)
+    aggregate.csv, .md       mean ± 95 % CI over seeds per strategy, paired tests against AL
+                             (derived too; :mod:`alcl.results.tables`)
     figures/*.png, *.pdf     drawn from the files above by :mod:`alcl.results.plots`
 
 A metrics file is a :class:`alcl.evaluation.record.RunRecord` (``to_dict``); :func:`load_runs`
@@ -17,8 +18,6 @@ killed run never leaves a truncated JSON or CSV behind.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -28,6 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from alcl.evaluation.record import RunRecord
+from alcl.results.tables import (
+    AGGREGATE_COLUMNS,
+    SUMMARY_COLUMNS,
+    aggregate,
+    aggregate_markdown,
+    csv_text,
+    summary_rows,
+)
 
 CONFIG_FILE = "config.yaml"
 METRICS_DIR = "metrics"
@@ -35,27 +42,7 @@ SUMMARY_FILE = "summary.csv"
 AGGREGATE_CSV = "aggregate.csv"
 AGGREGATE_MD = "aggregate.md"
 FIGURES_DIR = "figures"
-ORACLE_MARK = " (task-label oracle)"
 TMP_SUFFIX = ".tmp"
-
-SUMMARY_COLUMNS = (
-    "strategy",
-    "seed",
-    "avg_accuracy",
-    "forgetting",
-    "bwt",
-    "current_accuracy",
-    "train_seconds",
-    "valid_avg_accuracy",
-    "valid_current_accuracy",
-    "n_parameters",
-    "max_forgetting",
-    "absent",
-    "task_oracle",
-)
-DESCRIPTORS = ("absent", "task_oracle")
-"""Summary columns that describe a run rather than measure it (not averaged)."""
-METRIC_COLUMNS = tuple(c for c in SUMMARY_COLUMNS[2:] if c not in DESCRIPTORS)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -127,25 +114,10 @@ def load_runs(folder: str | Path) -> list[RunRecord]:
         raise FileNotFoundError(
             f"{folder} has no {METRICS_DIR}/ folder; is it the output folder of `alcl run`?"
         )
-    runs = [RunRecord.from_dict(json.loads(p.read_text())) for p in sorted(metrics_dir.glob("*.json"))]
+    runs = [
+        RunRecord.from_dict(json.loads(p.read_text())) for p in sorted(metrics_dir.glob("*.json"))
+    ]
     return sorted(runs, key=lambda r: (r.order, r.strategy, r.seed))
-
-
-def summary_rows(runs: list[RunRecord]) -> list[dict[str, Any]]:
-    rows = []
-    for run in runs:
-        row: dict[str, Any] = {"strategy": run.strategy, "seed": run.seed}
-        for key in METRIC_COLUMNS:
-            if key == "train_seconds":
-                row[key] = sum(run.train_seconds)
-            elif key == "n_parameters":
-                row[key] = run.n_parameters
-            else:
-                row[key] = run.final.get(key)
-        row["absent"] = run.absent
-        row["task_oracle"] = run.task_oracle
-        rows.append(row)
-    return rows
 
 
 def check_same_samples(runs: list[RunRecord]) -> None:
@@ -153,22 +125,15 @@ def check_same_samples(runs: list[RunRecord]) -> None:
     seen: dict[int, dict[str, list[str]]] = {}
     for run in runs:
         if run.stream is not None:
-            seen.setdefault(run.seed, {}).setdefault(run.stream.fingerprint, []).append(run.strategy)
+            seen.setdefault(run.seed, {}).setdefault(run.stream.fingerprint, []).append(
+                run.strategy
+            )
     for seed, prints in seen.items():
         if len(prints) > 1:
             raise ValueError(
                 f"runs of seed {seed} met different samples: {sorted(prints.values())}; "
                 "every strategy of a seed must run on the same stream."
             )
-
-
-def csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in columns})
-    return buffer.getvalue()
 
 
 def write_summary(folder: str | Path) -> Path:
@@ -181,114 +146,11 @@ def write_summary(folder: str | Path) -> Path:
     return path
 
 
-def display_name(strategy: str, task_oracle: bool) -> str:
-    """A strategy's name for tables and legends, marked when it used the task-label oracle."""
-    return strategy + ORACLE_MARK if task_oracle else strategy
-
-
-def aggregate(
-    rows: list[dict[str, Any]], keys: tuple[str, ...] = METRIC_COLUMNS
-) -> list[dict[str, Any]]:
-    """Mean and (population) std over seeds, one row per strategy, in first-seen order.
-
-    The descriptors (``absent``, ``task_oracle``) are carried over from the rows.
-    """
-    by_strategy: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_strategy.setdefault(row["strategy"], []).append(row)
-    out = []
-    for name, group in by_strategy.items():
-        agg: dict[str, Any] = {"strategy": name, "seeds": len(group)}
-        for key in DESCRIPTORS:
-            agg[key] = group[0].get(key)
-        for key in keys:
-            values = [float(r[key]) for r in group if r.get(key) not in (None, "")]
-            values = [v for v in values if not math.isnan(v)]
-            agg[key] = sum(values) / len(values) if values else None
-            agg[f"{key}_std"] = (
-                math.sqrt(sum((v - agg[key]) ** 2 for v in values) / len(values))
-                if values
-                else None
-            )
-        out.append(agg)
-    return out
-
-
-AGGREGATE_COLUMNS = ("strategy", "seeds", *DESCRIPTORS) + tuple(
-    name for key in METRIC_COLUMNS for name in (key, f"{key}_std")
-)
-TABLE_METRICS = (
-    "avg_accuracy",
-    "forgetting",
-    "max_forgetting",
-    "bwt",
-    "current_accuracy",
-    "train_seconds",
-    "n_parameters",
-)
-"""The metrics of the Markdown aggregate table, in order."""
-
-
-def mean_std(row: dict[str, Any], key: str) -> str:
-    """``mean ± std`` of an aggregate row's ``key``, or ``-`` when undefined."""
-    mean, std = row.get(key), row.get(f"{key}_std")
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "-"
-    if key == "n_parameters":
-        return f"{mean:,.0f}" + (f" ± {std:,.0f}" if std else "")
-    digits = 1 if key == "train_seconds" else 4
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
-
-
-def aggregate_markdown(
-    agg: list[dict[str, Any]],
-    metrics: tuple[str, ...] = TABLE_METRICS,
-    lead: tuple[str, ...] = (),
-) -> str:
-    """A Markdown table of mean ± std per strategy; oracle strategies are marked.
-
-    ``lead`` names columns shown first (a sweep's ``variant``).
-    """
-    head = [*lead, "strategy", "seeds", "absent", *metrics]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in agg:
-        name = display_name(row["strategy"], _truthy(row.get("task_oracle")))
-        cells = [str(row.get(key, "")) for key in lead]
-        cells += [name, str(row["seeds"]), str(row.get("absent") or "-")]
-        cells += [mean_std(row, key) for key in metrics]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).lower() == "true"
-
-
 def write_aggregate(folder: str | Path, rows: list[dict[str, Any]] | None = None) -> list[Path]:
-    """Write ``aggregate.csv`` and ``aggregate.md`` (mean ± std over seeds per strategy)."""
+    """Write ``aggregate.csv`` and ``aggregate.md`` (mean ± 95 % CI over seeds per strategy)."""
     folder = Path(folder)
     agg = aggregate(summary_rows(load_runs(folder)) if rows is None else rows)
     return [
         atomic_write_text(folder / AGGREGATE_CSV, csv_text(agg, AGGREGATE_COLUMNS)),
         atomic_write_text(folder / AGGREGATE_MD, aggregate_markdown(agg)),
     ]
-
-
-def format_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
-    """A plain-text table for the terminal."""
-
-    def cell(value: Any) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "-"
-        if isinstance(value, float):
-            return f"{value:.4f}"
-        return str(value)
-
-    body = [[cell(row.get(c)) for c in columns] for row in rows]
-    widths = [
-        max(len(c), *(len(r[i]) for r in body)) if body else len(c) for i, c in enumerate(columns)
-    ]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in body]
-    return "\n".join(lines)

@@ -11,16 +11,17 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from alcl.results.plots_adaptive import adaptive_figure, exit_depth_figure
 from alcl.evaluation.record import RunRecord
-from alcl.results.files import FIGURES_DIR, display_name, load_runs
+from alcl.results.files import FIGURES_DIR, load_runs
+from alcl.results.plots_adaptive import adaptive_figure, exit_depth_figure
+from alcl.results.tables import display_name
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the Agg backend, in alcl's figure style (imported on demand)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -74,7 +75,8 @@ def _line(ax, x, rows: np.ndarray, label: str, **style) -> None:
         ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
-def _save(fig, folder: Path, name: str) -> list[Path]:
+def save_figure(fig, folder: Path, name: str) -> list[Path]:
+    """Save ``fig`` as ``<folder>/figures/<name>.png`` and ``.pdf``, each written atomically."""
     out = folder / FIGURES_DIR
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -226,7 +228,7 @@ def draw_all(folder: str | Path) -> list[Path]:
     runs = load_runs(folder)
     if not runs:
         raise FileNotFoundError(f"{folder} holds no finished runs to plot.")
-    plt = _pyplot()
+    plt = pyplot()
     groups = _by_strategy(runs)
     n_exp = max(r.n_experiences for r in runs)
     adaptive = {
@@ -238,7 +240,9 @@ def draw_all(folder: str | Path) -> list[Path]:
     figures = {
         "accuracy": lambda: accuracy_figure(plt, groups, n_exp),
         "forgetting": lambda: forgetting_figure(plt, groups, n_exp) if n_exp > 1 else None,
-        "al_exits": lambda: exits_figure(plt, groups) if any(r.al is not None for r in runs) else None,
+        "al_exits": lambda: (
+            exits_figure(plt, groups) if any(r.al is not None for r in runs) else None
+        ),
         "adaptive": lambda: adaptive_figure(plt, adaptive) if adaptive else None,
         "exit_depths": lambda: exit_depth_figure(plt, adaptive) if adaptive else None,
         "accuracy_vs_time": lambda: accuracy_time_figure(plt, groups),
@@ -251,6 +255,6 @@ def draw_all(folder: str | Path) -> list[Path]:
     for name, draw in figures.items():
         fig = draw()
         if fig is not None:
-            written += _save(fig, folder, name)
+            written += save_figure(fig, folder, name)
             plt.close(fig)
     return written

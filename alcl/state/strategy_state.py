@@ -6,7 +6,7 @@ The state of a strategy between two experiences is
 - its model's weights and buffers (``state_dict``), and the model's
   *structure* where it grows: the blocks of an AL (or ``bp-grow``) network,
   with the columns each reads and whether it is frozen; the columns and
-  task heads of a PNN;
+  task heads of a PNN; the snapshots of ``snapshot-route`` and their columns;
 - its optimizer's state, where the optimizer lives across experiences (the
   baselines' Adam moments); AL builds a fresh optimizer at every experience;
 - the state of every plugin (:mod:`alcl.state.plugin_state`): the clock, EWC/SI/MAS
@@ -16,13 +16,13 @@ The state of a strategy between two experiences is
 
 A grown model is rebuilt by *replaying* the strategy's own adaptation over
 the finished training experiences (AL's growth rule with each experience's
-new columns; PNN's column and head adaptation), then checked against the
-recorded structure and loaded with the saved weights (new blocks draw random
-initial weights during the replay; the caller restores the random state
-afterwards). Cumulative's dataset is rebuilt the same way, by replaying its
-dataset adaptation: it is the concatenation of the finished experiences'
-data, which the stream already holds, so it is not copied into every
-checkpoint.
+new columns; PNN's column and head adaptation; snapshot-route's snapshot at
+the end of each), then checked against the recorded structure and loaded
+with the saved weights (new blocks draw random initial weights during the
+replay; the caller restores the random state afterwards). Cumulative's
+dataset is rebuilt the same way, by replaying its dataset adaptation: it is
+the concatenation of the finished experiences' data, which the stream
+already holds, so it is not copied into every checkpoint.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import torch
 from avalanche.models import PNN
 from avalanche.training import DER, Cumulative
 
+from alcl.baselines.snapshot_route import SnapshotRoute, SnapshotRouter
 from alcl.network import BlockStack
 from alcl.state.checkpoint import CheckpointError
 from alcl.state.plugin_state import buffer_state, load_buffer, load_plugin_state, plugin_state
@@ -55,6 +56,8 @@ def model_structure(model: torch.nn.Module) -> dict[str, Any]:
             "tasks": [sorted(layer.task_to_module_idx.items()) for layer in model.layers],
             "heads": sorted(model.classifier.classifiers.keys()),
         }
+    if isinstance(model, SnapshotRouter):
+        return {"snapshots": [row.nonzero().flatten().tolist() for row in model.snapshot_columns]}
     return {}
 
 
@@ -116,6 +119,8 @@ def replay_adaptation(strategy, experiences: Sequence) -> None:
             if isinstance(strategy, Cumulative):
                 strategy.train_dataset_adaptation()
             strategy.model = strategy.model_adaptation()
+            if isinstance(strategy, SnapshotRoute):
+                strategy.take_snapshot()  # what the end of that training experience did
     finally:
         strategy.is_training = was_training
         strategy.experience = None

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from alcl.evaluation.record import RunRecord
 from alcl.registry import strategies
-from alcl.results.files import aggregate, aggregate_markdown, load_runs, summary_rows
+from alcl.results.files import load_runs
+from alcl.results.tables import aggregate, aggregate_markdown, summary_rows
 from experiments.config import CONFIG_DIR, ExperimentConfig, config_from_dict, load_config
 from experiments.runner import run_experiment
 

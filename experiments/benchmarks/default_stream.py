@@ -13,7 +13,8 @@ import argparse
 import dataclasses
 import tempfile
 
-from alcl.results.files import aggregate, load_runs, summary_rows
+from alcl.results.files import load_runs
+from alcl.results.tables import aggregate, summary_rows
 from experiments.config import load_config
 from experiments.runner import run_experiment
 

@@ -19,14 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from alcl.evaluation.record import RunRecord
-from alcl.results.files import (
-    aggregate,
-    load_runs,
-    run_path,
-    summary_rows,
-    write_json,
-    write_summary,
-)
+from alcl.results.files import load_runs, run_path, write_json, write_summary
+from alcl.results.tables import aggregate, summary_rows
 from experiments.benchmarks.default_stream import print_table
 from experiments.config import ExperimentConfig, dump_config
 from experiments.runner import build_stream, load_data, quiet_avalanche, run_one

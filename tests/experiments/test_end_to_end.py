@@ -10,7 +10,7 @@ import sys
 import pytest
 import yaml
 
-from alcl.results.files import SUMMARY_COLUMNS
+from alcl.results.tables import SUMMARY_COLUMNS
 from experiments.cli import main
 
 TINY = {

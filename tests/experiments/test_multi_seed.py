@@ -60,7 +60,9 @@ def test_summary_has_one_row_per_strategy_and_seed(run):
     assert {r["strategy"] for r in rows if r["task_oracle"] == "True"} == {"pnn"}
 
 
-def test_aggregate_tables_give_mean_and_std_over_seeds(run):
+def test_aggregate_tables_give_mean_sample_std_and_t_interval_over_seeds(run):
+    from scipy import stats as scipy_stats
+
     runs = _runs(run)
     with open(run / results.AGGREGATE_CSV) as handle:
         agg = {r["strategy"]: r for r in csv.DictReader(handle)}
@@ -68,9 +70,15 @@ def test_aggregate_tables_give_mean_and_std_over_seeds(run):
     for key in KEYS:
         values = [runs[(key, s)]["final"]["avg_accuracy"] for s in (0, 1)]
         mean = sum(values) / 2
-        std = math.sqrt(sum((v - mean) ** 2 for v in values) / 2)
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / 1)  # ddof 1
+        half = scipy_stats.t.ppf(0.975, 1) * std / math.sqrt(2)
         assert float(agg[key]["avg_accuracy"]) == pytest.approx(mean)
         assert float(agg[key]["avg_accuracy_std"]) == pytest.approx(std)
+        assert float(agg[key]["avg_accuracy_ci"]) == pytest.approx(half)
+        if key != "al":  # the paired comparison with AL, over both seeds
+            al = [runs[("al", s)]["final"]["avg_accuracy"] for s in (0, 1)]
+            higher = sum(a > v for a, v in zip(al, values, strict=True))
+            assert agg[key]["avg_accuracy_al_higher"] == f"{higher}/2"
         assert agg[key]["seeds"] == "2"
     markdown = (run / results.AGGREGATE_MD).read_text()
     assert "| pnn (task-label oracle) | 2 | zero |" in markdown

@@ -147,3 +147,19 @@ def test_pieces_are_dealt_in_the_given_order(sources):
     assert text.group_names == [["title"], ["description"]]
     with pytest.raises(DataError, match="cannot give each of 3 experiences one"):
         build_stream(sources["text"], StreamConfig(n_experiences=3, grouping="fields"))
+
+
+def test_fraction_keeps_a_stratified_share_of_every_split():
+    from streams import StreamConfig, build_stream, load_source
+
+    data = load_source("digits")
+    full = build_stream(data, StreamConfig(n_experiences=3), seed=1)
+    part = build_stream(data, StreamConfig(n_experiences=3, fraction=0.25), seed=1)
+    for split in ("train", "valid", "test"):
+        for whole, kept in zip(full.rows[split], part.rows[split], strict=True):
+            assert set(kept) <= set(whole)  # the same experience's rows, fewer of them
+            assert abs(len(kept) - 0.25 * len(whole)) <= 10  # rounding per class
+    y = data.y[part.rows["train"][0]]
+    assert len(set(y)) == 10  # every class kept
+    again = build_stream(data, StreamConfig(n_experiences=3, fraction=0.25), seed=1)
+    assert again.fingerprint() == part.fingerprint() != full.fingerprint()

@@ -296,7 +296,7 @@ def test_file_datasets_need_a_path():
 def test_the_names_are_registered_and_the_keys_checked():
     assert {"csv", "table", "libsvm", "npz"} <= set(DATASETS["table"])
     names = [f.name for f in dataclasses.fields(StreamConfig)]
-    assert names[-2:] == ["n_features", "header"]
+    assert names[-3:] == ["n_features", "header", "fraction"]
     assert _problems(
         StreamConfig(dataset="libsvm", path="f", n_features=0),
         StreamConfig(dataset="csv", path="f", n_features=3),
