@@ -28,7 +28,9 @@ class ModelConfig:
     bridge_hidden: int = 0  # AL bridge: 0 is pool -> Linear -> Tanh; > 0 adds a hidden ReLU layer
     layers_per_block: int = 1
     dropout: float = 0.0
-    absent: str = "zero"  # zero | zero+mask | mean: how fixed-width baselines see absent columns
+    absent: str = (
+        "zero+mask"  # zero+mask | zero | mean: how fixed-width baselines see absent columns
+    )
     backbone: str = "mlp"  # mlp | cnn | vgg | resnet | lstm | transformer (alcl.backbones)
     backbone_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # per backbone name
 

@@ -39,6 +39,7 @@ from alcl.evaluation import metrics
 from alcl.evaluation.accuracy import ExperienceAccuracy, evaluate
 from alcl.evaluation.cost import compute_report
 from alcl.evaluation.exits import ExitAccuracy
+from alcl.evaluation.memory import stored_samples
 from alcl.evaluation.record import ALRecord, RunRecord
 from alcl.network import ALNetwork
 from alcl.state.checkpoint import weights_fingerprint
@@ -187,6 +188,9 @@ def run_protocol(
         train_seconds=seconds,
         n_parameters=int(sum(p.numel() for p in strategy.model.parameters())),
         model_fingerprint=weights_fingerprint(strategy.model),
+        stored_samples=stored_samples(
+            strategy, sum(len(e.dataset) for e in stream.train_stream), trains_once
+        ),
     )
     if exit_rows:  # a network with exits
         net = strategy.model

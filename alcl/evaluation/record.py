@@ -66,6 +66,7 @@ class RunRecord:
     train_seconds: list[float]
     n_parameters: int
     model_fingerprint: str
+    stored_samples: int | None = None  # past training samples held at the end (None: not recorded)
     al: ALRecord | None = None
     strategy: str = ""  # the config's label (or name) of the strategy
     kind: str = ""  # the registered strategy name

@@ -44,6 +44,7 @@ class Row:
     paired: stats.Paired | None = None  # against the reference; None for the reference
     p_holm: float = math.nan
     n_parameters: float = math.nan
+    stored_samples: float = math.nan
     max_forgetting: stats.MeanCI | None = None
     current_max_forgetting: stats.MeanCI | None = None
     task_oracle: bool = False
@@ -70,6 +71,11 @@ def _values(runs: list[RunRecord], key: str) -> dict[int, float]:
     return out
 
 
+def _mean_or_nan(values: list[int | None]) -> float:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else math.nan
+
+
 def stream_board(
     name: str, runs: list[RunRecord], metric: str, reference: str = "al"
 ) -> StreamBoard:
@@ -85,6 +91,7 @@ def stream_board(
             strategy,
             stats.mean_ci(list(values.values())),
             n_parameters=float(np.mean([r.n_parameters for r in group])),
+            stored_samples=_mean_or_nan([r.stored_samples for r in group]),
             max_forgetting=stats.mean_ci([r.final.get("max_forgetting") for r in group]),
             current_max_forgetting=stats.mean_ci(
                 [r.final.get("current_max_forgetting") for r in group]
@@ -122,6 +129,7 @@ def stream_markdown(board: StreamBoard, reference: str = "al") -> str:
         "max forgetting",
         "current max forgetting",
         "parameters",
+        "stored samples",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in board.rows:
@@ -145,6 +153,7 @@ def stream_markdown(board: StreamBoard, reference: str = "al") -> str:
                     row.max_forgetting.format() if row.max_forgetting else "-",
                     row.current_max_forgetting.format() if row.current_max_forgetting else "-",
                     f"{row.n_parameters:,.0f}",
+                    "-" if math.isnan(row.stored_samples) else f"{row.stored_samples:,.0f}",
                 ]
             )
             + " |"

@@ -39,6 +39,7 @@ SUMMARY_COLUMNS = (
     "valid_avg_accuracy",
     "valid_current_accuracy",
     "n_parameters",
+    "stored_samples",
     "absent",
     "task_oracle",
 )
@@ -55,8 +56,9 @@ def summary_rows(runs: list[RunRecord]) -> list[dict[str, Any]]:
         for key in METRIC_COLUMNS:
             if key == "train_seconds":
                 row[key] = sum(run.train_seconds)
-            elif key == "n_parameters":
-                row[key] = run.n_parameters
+            elif key in ("n_parameters", "stored_samples"):
+                value = getattr(run, key)
+                row[key] = math.nan if value is None else value
             else:
                 row[key] = run.final.get(key)
         row["absent"] = run.absent
@@ -143,6 +145,7 @@ TABLE_METRICS = (
     "current_max_forgetting",
     "train_seconds",
     "n_parameters",
+    "stored_samples",
 )
 """The metrics of the Markdown aggregate table, in order."""
 
@@ -152,7 +155,7 @@ def mean_ci_cell(row: dict[str, Any], key: str) -> str:
     mean, half = row.get(key), row.get(f"{key}_ci")
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "-"
-    if key == "n_parameters":
+    if key in ("n_parameters", "stored_samples"):
         return f"{mean:,.0f}" + (f" ± {half:,.0f}" if half else "")
     digits = 1 if key == "train_seconds" else 4
     return f"{mean:.{digits}f}" + ("" if half is None else f" ± {half:.{digits}f}")

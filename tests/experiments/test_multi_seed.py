@@ -18,7 +18,7 @@ STRATEGIES = [
     "al",
     "bp-grow",
     "naive",
-    {"name": "naive", "label": "naive-mask", "absent": "zero+mask"},
+    {"name": "naive", "label": "naive-zero", "absent": "zero"},
     "pnn",
     "joint",
 ]
@@ -31,7 +31,7 @@ TINY = {
     "training": {"epochs": 1, "batch_size": 32},
     "strategies": STRATEGIES,
 }
-KEYS = ["al", "bp-grow", "naive", "naive-mask", "pnn", "joint"]
+KEYS = ["al", "bp-grow", "naive", "naive-zero", "pnn", "joint"]
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,10 @@ def test_summary_has_one_row_per_strategy_and_seed(run):
     assert absent == {
         "al": "routed",
         "bp-grow": "routed",
-        "naive": "zero",
-        "naive-mask": "zero+mask",
-        "pnn": "zero",
-        "joint": "zero",
+        "naive": "zero+mask",
+        "naive-zero": "zero",
+        "pnn": "zero+mask",
+        "joint": "zero+mask",
     }
     assert {r["strategy"] for r in rows if r["task_oracle"] == "True"} == {"pnn"}
 
@@ -81,7 +81,7 @@ def test_aggregate_tables_give_mean_sample_std_and_t_interval_over_seeds(run):
             assert agg[key]["avg_accuracy_al_higher"] == f"{higher}/2"
         assert agg[key]["seeds"] == "2"
     markdown = (run / results.AGGREGATE_MD).read_text()
-    assert "| pnn (task-label oracle) | 2 | zero |" in markdown
+    assert "| pnn (task-label oracle) | 2 | zero+mask |" in markdown
     assert "| al | 2 | routed |" in markdown and " ± " in markdown
 
 
