@@ -52,9 +52,14 @@ DEFAULT_STRATEGIES = ("al", "naive", "replay", "cumulative", "joint")
 
 @dataclass
 class StrategyConfig:
+    """One ``strategies:`` entry: a registered name, an optional label, its hyper-parameters,
+    and ``training`` keys that override the shared ``training:`` section for it alone (how a
+    tuned lr or epoch count reaches one strategy; see :mod:`experiments.tuning`)."""
+
     name: str
     label: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -69,6 +74,10 @@ class StrategyConfig:
     def options(self) -> Any:
         """The typed hyper-parameters: the entry's params dataclass, given values overlaid."""
         return self.entry.options(self.params)
+
+    def training_for(self, shared: TrainingConfig) -> TrainingConfig:
+        """The training settings this strategy runs with: ``shared``, its own keys overlaid."""
+        return dataclasses.replace(shared, **self.training) if self.training else shared
 
 
 @dataclass
@@ -96,7 +105,12 @@ class ExperimentConfig(RunSettings):
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["strategies"] = [
-            {"name": s.name, **({"label": s.label} if s.label else {}), **s.params}
+            {
+                "name": s.name,
+                **({"label": s.label} if s.label else {}),
+                **s.params,
+                **({"training": dict(s.training)} if s.training else {}),
+            }
             for s in self.strategies
         ]
         return data
@@ -139,8 +153,14 @@ def _type_name(hint: Any) -> str:
 
 
 def _section(cls: type, data: Any, where: str) -> Any:
+    """The dataclass ``cls`` of a config section's mapping, each key and type checked."""
+    return cls(**_values(cls, data, where))
+
+
+def _values(cls: type, data: Any, where: str) -> dict[str, Any]:
+    """The given keys of a section's mapping (``None``: none), checked against ``cls``'s fields."""
     if data is None:
-        return cls()
+        return {}
     if not isinstance(data, dict):
         raise ConfigError(
             f"{where} must be a mapping of keys to values, got {type(data).__name__}."
@@ -157,7 +177,7 @@ def _section(cls: type, data: Any, where: str) -> Any:
                 f"{where}.{key} must be {_type_name(hints[key])}, got {value!r} ({type(value).__name__})."
             )
         values[key] = value
-    return cls(**values)
+    return values
 
 
 def _strategy(entry: Any, index: int) -> StrategyConfig:
@@ -171,6 +191,9 @@ def _strategy(entry: Any, index: int) -> StrategyConfig:
     entry = dict(entry)
     name = entry.pop("name")
     label = entry.pop("label", "")
+    # keys of the shared training section, for this strategy alone (values checked in context
+    # by config_from_dict, once the shared section is known)
+    training = _values(TrainingConfig, entry.pop("training", None), f"{where}.training")
     table = strategies()
     if name not in table:
         raise ConfigError(f"{where}: unknown strategy {name!r}; choose one of {sorted(table)}.")
@@ -188,7 +211,7 @@ def _strategy(entry: Any, index: int) -> StrategyConfig:
         raise ConfigError(f"{where}.label must be a string, got {label!r}.")
     for problem in table[name].options(entry).problems():
         raise ConfigError(f"{where}.{problem}.")
-    return StrategyConfig(name, label, entry)
+    return StrategyConfig(name, label, entry, training)
 
 
 def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
@@ -237,6 +260,11 @@ def _check_values(cfg: ExperimentConfig) -> None:
     need(cfg.threads >= 0, f"threads must be >= 0 (0: PyTorch's default), got {cfg.threads}.")
     cfg.model.check(need)
     cfg.training.check(need)
+    for i, entry in enumerate(cfg.strategies):
+        if entry.training:
+            entry.training_for(cfg.training).check(
+                lambda ok, message, i=i: need(ok, f"strategies[{i}]: {message}")
+            )
     cfg.adaptive.check(need)
     for i, entry in enumerate(cfg.strategies):
         if entry.name == "pnn":

@@ -159,7 +159,7 @@ def run_one(
                 entry.options,
                 problem_of(stream),
                 cfg.model,
-                cfg.training,
+                entry.training_for(cfg.training),
                 device=device,
                 evaluator=run_logs.evaluator if run_logs else EvaluationPlugin(loggers=[]),
                 plugins=[accuracy, exits],
@@ -186,7 +186,8 @@ def run_one(
         kind=entry.name,
         seed=seed,
         order=strategy_index,
-        params=spec.resolve(entry.params),
+        # its own training keys (a tuned lr or epoch count) are hyper-parameters too
+        params=spec.resolve(entry.params) | ({"training": entry.training} if entry.training else {}),
         absent=spec.absent_mode(entry.params, cfg.model.absent),
         task_oracle=spec.task_oracle,
         stream=StreamInfo(

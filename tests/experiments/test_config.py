@@ -104,3 +104,26 @@ def test_missing_config_file(tmp_path):
     bad.write_text("- just\n- a list\n")
     with pytest.raises(ConfigError, match="mapping at the top level"):
         load_config(bad)
+
+
+def test_a_strategy_may_override_training_keys_for_itself_alone():
+    import yaml
+
+    cfg = config_from_dict(
+        {
+            "training": {"epochs": 7},
+            "strategies": ["al", {"name": "ewc", "training": {"lr": 1e-3, "epochs": 2}}],
+        }
+    )
+    al, ewc = cfg.strategies
+    assert al.training_for(cfg.training) is cfg.training
+    assert (ewc.training_for(cfg.training).lr, ewc.training_for(cfg.training).epochs) == (1e-3, 2)
+    assert ewc.training_for(cfg.training).batch_size == cfg.training.batch_size
+    assert config_from_dict(yaml.safe_load(dump_config(cfg))) == cfg  # round trip
+    for bad, message in (
+        ({"lrr": 1}, r"strategies\[0\].training.lrr; allowed keys are \['epochs'"),
+        ({"lr": -1.0}, r"strategies\[0\]: training.lr must be > 0"),
+        ({"epochs": "x"}, r"strategies\[0\].training.epochs must be int"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            config_from_dict({"strategies": [{"name": "naive", "training": bad}]})
