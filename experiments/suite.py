@@ -21,6 +21,10 @@ its folder and sets stream keys over the suite's ``stream:`` section (if any)::
 writes ``<root>/scoreboard.md`` and the critical-difference figure
 (:mod:`alcl.results.scoreboard`). It resumes like ``alcl run``: finished runs are kept and
 unfinished ones continue from their checkpoints.
+
+With a ``tune:`` section (:mod:`experiments.tuning`), every strategy is first tuned per stream
+on an equal budget, with the tuning seeds, into ``<root>/tuning/<stream name>/``; the chosen
+values then run with the evaluation seeds (and are listed in ``<root>/tuning.md``).
 """
 
 from __future__ import annotations
@@ -34,8 +38,11 @@ from typing import Any
 from experiments.config import DEFAULT_STRATEGIES, ConfigError, config_from_dict, load_raw
 from experiments.overrides import apply_overrides, set_dotted
 from experiments.sweep import Sweep, Variant
+from experiments.tuning import TuneConfig, parse_tune, tuning_config
 
 SUITE_FILE = "suite.yaml"
+TUNING_DIR = "tuning"
+TUNING_FILE = "tuning.md"
 ENTRY_KEYS = ("name", "optional", "set")
 """Keys of a ``streams:`` entry that are not stream keys."""
 
@@ -49,17 +56,42 @@ class Suite:
     entries: list[dict[str, Any]]
     variants: list[Variant]
     skipped: dict[str, str] = field(default_factory=dict)
+    tune: TuneConfig | None = None
 
     def as_sweep(self) -> Sweep:
         """The suite as a sweep over its streams (for :mod:`experiments.sweep_runner`)."""
         names = [v.name for v in self.variants]
         return Sweep(self.root, self.base, {"stream": names}, self.variants, SUITE_FILE)
 
+    def tuning_sweep(self) -> Sweep:
+        """The tuning runs: per stream, every strategy's grid points with the tuning seeds."""
+        root = self.root / TUNING_DIR
+        variants = [
+            Variant(
+                v.name,
+                {"stream": v.name},
+                config_from_dict(tuning_config(v.config, self.tune, root / v.name)),
+            )
+            for v in self.variants
+        ]
+        names = [v.name for v in variants]
+        return Sweep(root, self.base, {"stream": names}, variants, SUITE_FILE)
+
     def runs(self) -> int:
         return sum(len(v.config.seeds) * len(v.config.strategies) for v in self.variants)
 
+    def tuning_runs(self) -> int:
+        if self.tune is None:
+            return 0
+        per_stream = len(self.tune.seeds) * self.tune.budget
+        return sum(per_stream * len(v.config.strategies) for v in self.variants)
+
     def describe(self) -> str:
-        lines = [f"suite of {len(self.variants)} stream(s), {self.runs()} run(s) into {self.root}:"]
+        tuned = f" after {self.tuning_runs()} tuning run(s)" if self.tune else ""
+        lines = [
+            f"suite of {len(self.variants)} stream(s), {self.runs()} run(s){tuned} "
+            f"into {self.root}:"
+        ]
         lines += [f"  {v.name}" for v in self.variants]
         lines += [f"  {name}: skipped ({why})" for name, why in self.skipped.items()]
         return "\n".join(lines)
@@ -98,6 +130,7 @@ def expand_suite(data: dict[str, Any], out: str | Path | None = None) -> Suite:
         )
     if "sweep" in base:
         raise ConfigError("a suite cannot also hold a sweep section; run the sweep separately.")
+    raw_tune = base.pop("tune", None)
     root = Path(out or base.get("output") or f"results/{base.get('name', 'suite')}").absolute()
     seen: set[str] = set()
     entries = [_entry(raw, i, seen) for i, raw in enumerate(raw_streams)]
@@ -114,7 +147,18 @@ def expand_suite(data: dict[str, Any], out: str | Path | None = None) -> Suite:
         except ConfigError as err:
             raise ConfigError(f"suite stream {entry['name']}: {err}") from err
         variants.append(Variant(entry["name"], {"stream": entry["name"]}, cfg))
-    return Suite(root, {k: v for k, v in base.items() if k != "output"}, entries, variants)
+    tune = None
+    if raw_tune is not None:
+        seeds = sorted({s for v in variants for s in v.config.seeds})
+        tune = parse_tune(raw_tune, seeds)
+        base["tune"] = raw_tune  # part of the suite's claim: other grids, other results
+        for v in variants:  # every grid is checked before anything runs
+            try:
+                config_from_dict(tuning_config(v.config, tune, root / TUNING_DIR / v.name))
+            except ConfigError as err:
+                raise ConfigError(f"suite stream {v.name}: {err}") from err
+    kept = {k: v for k, v in base.items() if k != "output"}
+    return Suite(root, kept, entries, variants, tune=tune)
 
 
 def load_suite(path: str | Path, overrides=(), out: str | Path | None = None) -> Suite:
@@ -152,27 +196,63 @@ def run_suite(
     num_cpus: int | None = None,
     progress: bool = True,
 ) -> Path:
-    """Run every stream of ``suite`` (in sequence, or on Ray), then write its scoreboard."""
+    """Run every stream of ``suite`` (in sequence, or on Ray), then write its scoreboard.
+
+    With a ``tune:`` section the tuning runs go first, and each stream's strategies then run
+    with the values chosen on its validation sets."""
+    from alcl.results.files import atomic_write_text
     from alcl.results.scoreboard import write_scoreboard
-    from experiments.sweep import claim, write_sweep_tables
+    from experiments.tuning import choose, chosen_markdown
 
     data = check_data(suite)
     for name, why in suite.skipped.items():
         print(f"alcl suite: skipping stream {name}: {why}")
+    run = dict(ray=ray, address=address, num_cpus=num_cpus, progress=progress)
+    if suite.tune is not None:
+        if progress:
+            print(f"tuning: {suite.tuning_runs()} run(s)", flush=True)
+        _run_streams(suite.tuning_sweep(), data, plots=False, **run)
+        reports = {}
+        for variant in suite.variants:
+            folder = suite.root / TUNING_DIR / variant.name
+            variant.config, reports[variant.name] = choose(variant.config, suite.tune, folder)
+        atomic_write_text(suite.root / TUNING_FILE, chosen_markdown(reports, suite.tune.metric))
+        if progress:
+            print(f"evaluation: {suite.runs()} run(s)", flush=True)
+    _run_streams(suite.as_sweep(), data, plots=True, **run)
+    write_scoreboard(suite.root, [v.name for v in suite.variants], suite.skipped)
+    return suite.root
+
+
+def _run_streams(
+    sweep: Sweep,
+    data: dict[str, Any],
+    *,
+    plots: bool,
+    ray: bool,
+    address: str | None,
+    num_cpus: int | None,
+    progress: bool,
+) -> None:
+    """Every run of ``sweep`` (one variant per stream), in sequence or on Ray."""
+    from experiments.sweep import claim, write_sweep_tables
+
     if ray or address:
         from experiments.sweep_runner import run_sweep
 
-        result = run_sweep(suite.as_sweep(), address=address, num_cpus=num_cpus, progress=progress)
+        result = run_sweep(
+            sweep, address=address, num_cpus=num_cpus, progress=progress, plots=plots
+        )
         if result.failures:
             print(result.report())
-    else:
-        from experiments.runner import run_experiment
+        return
+    from experiments.runner import run_experiment
 
-        claim(suite.as_sweep())
-        for variant in suite.variants:
-            if progress:
-                print(f"stream {variant.name}", flush=True)
-            run_experiment(variant.config, variant.folder, progress, data=data[variant.name])
-        write_sweep_tables(suite.as_sweep())
-    write_scoreboard(suite.root, [v.name for v in suite.variants], suite.skipped)
-    return suite.root
+    claim(sweep)
+    for variant in sweep.variants:
+        if progress:
+            print(f"stream {variant.name}", flush=True)
+        run_experiment(
+            variant.config, variant.folder, progress, plots=plots, data=data[variant.name]
+        )
+    write_sweep_tables(sweep)
