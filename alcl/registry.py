@@ -35,6 +35,7 @@ STRATEGY_MODULES = (
     "alcl.baselines.avalanche",
     "alcl.baselines.pnn",
     "alcl.baselines.snapshot_route",
+    "alcl.baselines.bp_matched",
 )
 """Where strategies register themselves (imported by :func:`strategies`)."""
 
@@ -44,12 +45,15 @@ ROUTED = "routed"
 
 @dataclass(frozen=True)
 class Problem:
-    """What a strategy is built for: the stream's column and class counts, and its layout
-    (:class:`streams.ImageLayout`, :class:`streams.TextLayout`) for structured backbones."""
+    """What a strategy is built for: the stream's column and class counts, its layout
+    (:class:`streams.ImageLayout`, :class:`streams.TextLayout`) for structured backbones, and
+    the columns each experience releases (``groups``; empty when unknown), for a baseline
+    sized to what AL will grow into (``bp-matched``)."""
 
     n_features: int
     n_classes: int
     layout: Any = None
+    groups: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ def build_stream(cfg: StreamConfig, seed: int, data=None):
 
 def problem_of(stream) -> Problem:
     """What a strategy is built for: the stream's column and class counts and its layout."""
-    return Problem(stream.n_features, stream.n_classes, stream.layout)
+    groups = tuple(tuple(int(c) for c in group) for group in stream.groups)
+    return Problem(stream.n_features, stream.n_classes, stream.layout, groups)
 
 
 def output_folder(cfg: ExperimentConfig, out: str | Path | None) -> Path:
@@ -187,7 +188,8 @@ def run_one(
         seed=seed,
         order=strategy_index,
         # its own training keys (a tuned lr or epoch count) are hyper-parameters too
-        params=spec.resolve(entry.params) | ({"training": entry.training} if entry.training else {}),
+        params=spec.resolve(entry.params)
+        | ({"training": entry.training} if entry.training else {}),
         absent=spec.absent_mode(entry.params, cfg.model.absent),
         task_oracle=spec.task_oracle,
         stream=StreamInfo(
