@@ -17,7 +17,7 @@ threshold from a validation curve:
 
 The full path itself is always a candidate (threshold ``inf``), so the
 accuracy rule always finds an answer. :func:`calibrate` stores the choice in
-the network (:meth:`ALNetwork.set_exit_rule`), so it travels with ``state_dict``.
+the network (:meth:`alcl.network.EarlyExits.set_exit_rule`), so it travels with ``state_dict``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from torch import Tensor
 from alcl import inference
 from alcl.compute import seconds_per_sample
 from alcl.confidence import CONFIDENCES
-from alcl.network import ALNetwork
+from alcl.network import EarlyExits
 
 DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999)
 RULES = ("accuracy", "budget")
@@ -97,7 +97,7 @@ class Curve:
 
 
 def _point(
-    net: ALNetwork,
+    net: EarlyExits,
     batches: list[tuple[Tensor, Tensor, Tensor | None]],
     threshold: float,
     kind: str,
@@ -130,7 +130,7 @@ def _point(
 
 @torch.no_grad()
 def threshold_curve(
-    net: ALNetwork,
+    net: EarlyExits,
     x: Tensor,
     y: Tensor,
     thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
@@ -199,7 +199,7 @@ def choose_threshold(
 
 
 def calibrate(
-    net: ALNetwork,
+    net: EarlyExits,
     x_valid: Tensor,
     y_valid: Tensor,
     rule: str = "accuracy",
@@ -257,7 +257,7 @@ class AdaptiveConfig:
 
 
 def adaptive_report(
-    net: ALNetwork,
+    net: EarlyExits,
     valid: tuple[Tensor, Tensor],
     test: tuple[Tensor, Tensor],
     settings: AdaptiveConfig | None = None,

@@ -1,14 +1,15 @@
 """Compute accounting for AL networks: FLOPs per exit, parameters per block, wall-clock timing.
 
 FLOPs are counted by PyTorch's own :class:`torch.utils.flop_counter.FlopCounterMode`
-on the very functions inference runs (:meth:`ALBlock.encode`, the bridge and
-:meth:`ALNetwork.decode`). It counts matrix products and convolutions
+on the very functions inference runs (:meth:`ALBlock.encode` and the exit head
+:meth:`ALNetwork.exit_logits`: the bridge, then the label decoders). It counts matrix products and convolutions
 (2 FLOPs per multiply-add), and, with formulas added here, the fused LSTM
 and CPU attention kernels it does not see; element-wise work (activations,
 softmax) is not counted. Per exit depth k (1-based):
 
 - ``encode[k]``: block k's encoder f_k;
-- ``decode[k]``: block k's bridge b_k, then h_k, ..., h_1 (one exit's logits);
+- ``decode[k]``: exit k's head: for AL block k's bridge b_k, then h_k, ..., h_1; for the
+  ``bp-exits`` reference its linear head (one exit's logits);
 - ``shortcut[k]`` = encode[1..k] + decode[k]: the shortcut, and the full path
   for a sample whose deepest exit is k;
 - ``adaptive_exit[k]`` = encode[1..k] + decode[1..k]: a sample that leaves
@@ -37,7 +38,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 class ExitNetwork(Protocol):
     """What the cost accounting and the inference paths (:mod:`alcl.inference`) need of a
-    network: its blocks, and decoding a bridge's label code to logits.
+    network: its blocks, and the logits of exit ``depth`` from block ``depth``'s features.
     :class:`alcl.network.ALNetwork` is the one alcl builds; it uses these modules for its
     default full path, so they describe it by this protocol instead of importing it."""
 
@@ -52,7 +53,7 @@ class ExitNetwork(Protocol):
     @property
     def exit_rule(self) -> tuple[float, str] | None: ...
 
-    def decode(self, t_hat: Tensor, depth: int) -> Tensor: ...
+    def exit_logits(self, s: Tensor, depth: int) -> Tensor: ...
 
     def depth_limits(self, x: Tensor) -> Tensor | None: ...
 
@@ -155,9 +156,7 @@ def _measure_exit_costs(net: ExitNetwork) -> ExitCosts:
 
         encode.append(count_flops(run_encoder) // _PROBE_ROWS)
         s = box["s"]
-        decode.append(
-            count_flops(lambda k=k, block=block, s=s: net.decode(block.b(s), k)) // _PROBE_ROWS
-        )
+        decode.append(count_flops(lambda k=k, s=s: net.exit_logits(s, k)) // _PROBE_ROWS)
     return ExitCosts(tuple(encode), tuple(decode))
 
 

@@ -31,7 +31,7 @@ class ModelConfig:
     absent: str = (
         "zero+mask"  # zero+mask | zero | mean: how fixed-width baselines see absent columns
     )
-    backbone: str = "mlp"  # mlp | cnn | vgg | resnet | lstm | transformer (alcl.backbones)
+    backbone: str = "mlp"  # mlp | cnn | vgg | resnet | lstm | transformer | bag (alcl.backbones)
     backbone_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # per backbone name
 
     def check(self, need: Need) -> None:

@@ -1,6 +1,6 @@
 """AL inference paths: shortcut at any depth, full path, and adaptive early exit.
 
-- shortcut at depth k: f_1..f_k, then b_k, then h_k, ..., h_1 -> logits;
+- shortcut at depth k: f_1..f_k, then exit k's head (AL: b_k, then h_k, ..., h_1) -> logits;
 - full path: shortcut at the deepest block a sample can reach;
 - adaptive: walk k = 1, 2, ... and let a sample exit at the first depth whose
   confidence clears a threshold. Samples that exit stop being computed: the
@@ -101,11 +101,11 @@ def adaptive(
         block = net.blocks[k - 1]
         s = block.encode(s, x, rows)
         if k == deepest:  # everyone left exits here
-            out = net.decode(block.b(s), k)
+            out = net.exit_logits(s, k)
             logits, exit_depth = _write(logits, exit_depth, rows, out, k)
             break
         if thresholding:
-            out = net.decode(block.b(s), k)
+            out = net.exit_logits(s, k)
             done = confidence(out, kind) >= threshold
             if k >= shallowest:
                 done |= lim == k
@@ -117,12 +117,12 @@ def adaptive(
         if n_done == 0:
             continue
         if n_done == len(done):
-            out = out if out is not None else net.decode(block.b(s), k)
+            out = out if out is not None else net.exit_logits(s, k)
             logits, exit_depth = _write(logits, exit_depth, rows, out, k)
             break
         leave = torch.nonzero_static(done, size=n_done).squeeze(1)
         stay = torch.nonzero_static(~done, size=len(done) - n_done).squeeze(1)
-        out = out[leave] if out is not None else net.decode(block.b(s[leave]), k)
+        out = out[leave] if out is not None else net.exit_logits(s[leave], k)
         logits, exit_depth = _write(
             logits, exit_depth, leave if rows is None else rows[leave], out, k
         )
@@ -160,7 +160,7 @@ def shortcut(net: ExitNetwork, x: Tensor, depth: int) -> Tensor:
     s = None
     for block in net.blocks[:depth]:
         s = block.encode(s, x)
-    return net.decode(net.blocks[depth - 1].b(s), depth)
+    return net.exit_logits(s, depth)
 
 
 def all_exits(net: ExitNetwork, x: Tensor) -> list[Tensor]:
@@ -170,5 +170,5 @@ def all_exits(net: ExitNetwork, x: Tensor) -> list[Tensor]:
     outs, s = [], None
     for k, block in enumerate(net.blocks, start=1):
         s = block.encode(s, x)
-        outs.append(net.decode(block.b(s), k))
+        outs.append(net.exit_logits(s, k))
     return outs

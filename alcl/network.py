@@ -165,14 +165,51 @@ class BlockStack(nn.Module):
         return depth
 
 
-class ALNetwork(BlockStack):
+class EarlyExits:
+    """A stack with an exit at every block, and the early-exit rule chosen on validation
+    (:mod:`alcl.calibration`), stored as buffers so the rule travels with ``state_dict``.
+
+    A subclass says how exit k turns block k's features into logits (:meth:`exit_logits`);
+    the inference paths (:mod:`alcl.inference`), the FLOPs accounting and the per-exit metric
+    need nothing else. :class:`ALNetwork` is one; the ``bp-exits`` reference
+    (:mod:`alcl.baselines.bp_grow`) is another.
+    """
+
+    def init_exit_rule(self) -> None:
+        # The early-exit rule: NaN until calibrated; +inf means "always the full path".
+        self.register_buffer("exit_threshold", torch.tensor(math.nan, dtype=torch.float64))
+        self.register_buffer("exit_confidence", torch.tensor(0, dtype=torch.long))
+
+    def exit_logits(self, s: Tensor, depth: int) -> Tensor:
+        """Logits of exit ``depth`` (1-based) from block ``depth``'s encoder output ``s``."""
+        raise NotImplementedError
+
+    def set_exit_rule(self, threshold: float, confidence: str = "max_prob") -> None:
+        """Store the adaptive-inference threshold (``inf``: full path) and confidence kind."""
+        if confidence not in CONFIDENCES:
+            raise ValueError(
+                f"unknown confidence {confidence!r}; choose one of {list(CONFIDENCES)}."
+            )
+        if math.isnan(threshold) or threshold < 0:
+            raise ValueError(f"an exit threshold must be >= 0 (or inf), got {threshold}.")
+        self.exit_threshold.fill_(float(threshold))
+        self.exit_confidence.fill_(CONFIDENCES.index(confidence))
+
+    @property
+    def exit_rule(self) -> tuple[float, str] | None:
+        """(threshold, confidence kind) chosen on validation, or None before calibration."""
+        threshold = float(self.exit_threshold)
+        if math.isnan(threshold):
+            return None
+        return threshold, CONFIDENCES[int(self.exit_confidence)]
+
+
+class ALNetwork(EarlyExits, BlockStack):
     """A stack of :class:`ALBlock` trained by local losses, one exit per block."""
 
     def __init__(self, n_features: int, n_classes: int) -> None:
         super().__init__(n_features, n_classes)
-        # The early-exit rule: NaN until calibrated; +inf means "always the full path".
-        self.register_buffer("exit_threshold", torch.tensor(math.nan, dtype=torch.float64))
-        self.register_buffer("exit_confidence", torch.tensor(0, dtype=torch.long))
+        self.init_exit_rule()
 
     def make_block(
         self,
@@ -193,24 +230,9 @@ class ALNetwork(BlockStack):
             t = self.blocks[k].h(t)
         return t
 
-    def set_exit_rule(self, threshold: float, confidence: str = "max_prob") -> None:
-        """Store the adaptive-inference threshold (``inf``: full path) and confidence kind."""
-        if confidence not in CONFIDENCES:
-            raise ValueError(
-                f"unknown confidence {confidence!r}; choose one of {list(CONFIDENCES)}."
-            )
-        if math.isnan(threshold) or threshold < 0:
-            raise ValueError(f"an exit threshold must be >= 0 (or inf), got {threshold}.")
-        self.exit_threshold.fill_(float(threshold))
-        self.exit_confidence.fill_(CONFIDENCES.index(confidence))
-
-    @property
-    def exit_rule(self) -> tuple[float, str] | None:
-        """(threshold, confidence kind) chosen on validation, or None before calibration."""
-        threshold = float(self.exit_threshold)
-        if math.isnan(threshold):
-            return None
-        return threshold, CONFIDENCES[int(self.exit_confidence)]
+    def exit_logits(self, s: Tensor, depth: int) -> Tensor:
+        """AL's exit: block ``depth``'s bridge b, then the label decoders h_depth, ..., h_1."""
+        return self.decode(self.blocks[depth - 1].b(s), depth)
 
     def label_code(self, y: Tensor, dtype: torch.dtype) -> Tensor:
         """t_0: the one-hot label (a scatter: unlike F.one_hot, it never synchronises a GPU)."""

@@ -36,6 +36,7 @@ STRATEGY_MODULES = (
     "alcl.baselines.pnn",
     "alcl.baselines.snapshot_route",
     "alcl.baselines.bp_matched",
+    "alcl.baselines.bag_of_embeddings",
 )
 """Where strategies register themselves (imported by :func:`strategies`)."""
 
@@ -74,6 +75,8 @@ class StrategyEntry:
     ``task_oracle``: trained and evaluated with a task label per experience, which the
     feature-incremental setting does not provide; results are marked as using that oracle.
     ``stores_samples``: keeps past training samples (rehearsal).
+    ``backbone``: the backbone it always builds on, whatever ``model.backbone`` names (empty:
+    ``model.backbone``); the config checks that the stream suits it.
     """
 
     name: str
@@ -85,6 +88,7 @@ class StrategyEntry:
     fixed_width: bool = False
     task_oracle: bool = False
     stores_samples: bool = False
+    backbone: str = ""
     source: str = ""
 
     def options(self, given: dict[str, Any] | None = None) -> Any:

@@ -40,28 +40,35 @@ def check_backbone(
             make_options(name, {}, model.widths)
         except ValueError as err:
             need(False, f"model.backbone {name!r}: {err}")
-    reads = BACKBONES[name].reads
-    if reads == "images":
-        need(
-            stream.dataset in DATASETS["image"],
-            f"model.backbone {name!r} reads images; stream.dataset {stream.dataset!r} is not an "
-            f"image dataset ({list(DATASETS['image'])}). Use backbone mlp for tables.",
-        )
-    elif reads == "tokens":
-        need(
-            stream.dataset in DATASETS["text"] and stream.encoding == "tokens",
-            f"model.backbone {name!r} reads token ids: it needs a text dataset "
-            f"({list(DATASETS['text'])}) with stream.encoding: tokens, got dataset "
-            f"{stream.dataset!r} with encoding {stream.encoding!r}.",
-        )
+    check_reads(name, stream, need, "model.backbone")
     for i, entry in enumerate(strategies):
         spec = entry.entry
+        if spec.backbone:
+            check_reads(spec.backbone, stream, need, f"strategies[{i}] ({entry.name}) builds on")
         if entry.name == "pnn":
             need(name == "mlp", f"strategies[{i}]: pnn is built on MLP columns; use backbone mlp.")
         if spec.fixed_width:
             mode = spec.absent_mode(entry.params, model.absent)
             try:
-                check_absent(name, mode)
+                check_absent(spec.backbone or name, mode)
             except ValueError as err:
                 where = f"strategies[{i}].absent" if entry.params.get("absent") else "model.absent"
                 need(False, f"{where}: {err}")
+
+
+def check_reads(name: str, stream: Any, need: Callable[[bool, str], None], where: str) -> None:
+    """``need`` that the stream gives backbone ``name`` what it reads (images, token ids)."""
+    reads = BACKBONES[name].reads
+    if reads == "images":
+        need(
+            stream.dataset in DATASETS["image"],
+            f"{where} {name!r}, which reads images; stream.dataset {stream.dataset!r} is not an "
+            f"image dataset ({list(DATASETS['image'])}). Use backbone mlp for tables.",
+        )
+    elif reads == "tokens":
+        need(
+            stream.dataset in DATASETS["text"] and stream.encoding == "tokens",
+            f"{where} {name!r}, which reads token ids: it needs a text dataset "
+            f"({list(DATASETS['text'])}) with stream.encoding: tokens, got dataset "
+            f"{stream.dataset!r} with encoding {stream.encoding!r}.",
+        )

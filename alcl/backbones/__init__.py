@@ -58,7 +58,7 @@ from typing import Any
 
 from alcl.backbones.spec import BackboneSpec, BlockSpec, register_backbone
 
-BACKBONE_MODULES = ("mlp", "cnn", "vgg", "resnet", "lstm", "transformer")
+BACKBONE_MODULES = ("mlp", "cnn", "vgg", "resnet", "lstm", "transformer", "bag")
 """The modules under ``alcl.backbones`` whose classes register themselves (in this order)."""
 
 __all__ = [

@@ -10,6 +10,10 @@ label encoder/decoder, and the blocks being trained are trained end to end by
 backpropagating the cross-entropy of their heads (with one block per
 experience, the new block's head). A sample is predicted by the head of the
 deepest block its columns reach, as AL's full path does.
+
+``bp-exits`` is the same network and training, with every block's head as an exit
+(:class:`alcl.network.EarlyExits`): its exits are measured and its adaptive inference is
+calibrated on validation exactly as AL's are, so AL's early exits meet a backprop rival.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from torch import Tensor, nn
 
 from alcl.block import GrowingBlock
 from alcl.config import ModelConfig
-from alcl.network import BlockStack, TrainStep
+from alcl.network import BlockStack, EarlyExits, TrainStep
 from alcl.registry import register_strategy
 from alcl.strategy import ALStrategy, GrowthParams, build_growing
 
@@ -120,6 +124,27 @@ class BPGrowStrategy(ALStrategy):
         return self.model.backprop_losses(self.mb_x, self.mb_y)
 
 
+class BPExitsNetwork(EarlyExits, BPGrowNetwork):
+    """bp-grow's network with every head an exit (per-exit accuracy, adaptive inference)."""
+
+    def __init__(self, n_features: int, n_classes: int) -> None:
+        super().__init__(n_features, n_classes)
+        self.init_exit_rule()
+
+    def exit_logits(self, s: Tensor, depth: int) -> Tensor:
+        return self.blocks[depth - 1].head(s)
+
+
+class BPExitsStrategy(BPGrowStrategy):
+    network_type = BPExitsNetwork
+
+
+register_strategy(
+    "bp-exits",
+    BPExitsStrategy,
+    GrowthParams,
+    "reference: bp-grow with each block's head as an early exit, calibrated as AL's exits are",
+)(partial(build_growing, network=BPExitsNetwork, strategy=BPExitsStrategy))
 register_strategy(
     "bp-grow",
     BPGrowStrategy,

@@ -11,12 +11,12 @@ from torch import Tensor
 
 from alcl import inference
 from alcl.compute import exit_costs, parameters_per_block, wall_time
-from alcl.network import ALNetwork
+from alcl.network import EarlyExits
 
 
 @torch.no_grad()
 def exit_latency(
-    net: ALNetwork, x: Tensor, batch_size: int, repeats: int = 5, warmup: int = 2
+    net: EarlyExits, x: Tensor, batch_size: int, repeats: int = 5, warmup: int = 2
 ) -> dict[str, Any]:
     """Latency of one batch of ``batch_size`` rows of ``x`` through each shortcut, and throughput."""
     batch = x[:batch_size]
@@ -34,7 +34,7 @@ def exit_latency(
 
 
 def compute_report(
-    net: ALNetwork, x: Tensor, batch_size: int = 256, repeats: int = 5
+    net: EarlyExits, x: Tensor, batch_size: int = 256, repeats: int = 5
 ) -> dict[str, Any]:
     """Everything the results files record about an AL network's cost.
 

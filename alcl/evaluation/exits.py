@@ -15,7 +15,7 @@ from avalanche.evaluation.metric_results import MetricValue
 from avalanche.evaluation.metric_utils import get_metric_name
 
 from alcl import inference
-from alcl.network import ALNetwork
+from alcl.network import EarlyExits
 
 
 class ExitAccuracy(PluginMetric[list[float]]):
@@ -50,7 +50,7 @@ class ExitAccuracy(PluginMetric[list[float]]):
         self.total[self._key][k] += len(y)
 
     @torch.no_grad()
-    def update(self, net: ALNetwork, x: torch.Tensor, y: torch.Tensor, key: int = 0) -> None:
+    def update(self, net: EarlyExits, x: torch.Tensor, y: torch.Tensor, key: int = 0) -> None:
         """Count the predictions of every exit of ``net`` on rows ``x`` with labels ``y``
         (rows of the experience released at ``key``)."""
         self._key = key
@@ -70,7 +70,7 @@ class ExitAccuracy(PluginMetric[list[float]]):
         self.reset()
 
     def after_eval_iteration(self, strategy, **kwargs) -> None:
-        if isinstance(strategy.model, ALNetwork):
+        if isinstance(strategy.model, EarlyExits):
             experience = strategy.experience
             key = getattr(experience, "released_at", experience.current_experience)
             self.update(strategy.model, strategy.mb_x, strategy.mb_y, key)

@@ -41,7 +41,7 @@ from alcl.evaluation.cost import compute_report
 from alcl.evaluation.exits import ExitAccuracy
 from alcl.evaluation.memory import stored_samples
 from alcl.evaluation.record import ALRecord, RunRecord
-from alcl.network import ALNetwork
+from alcl.network import EarlyExits
 from alcl.state.checkpoint import weights_fingerprint
 
 DEFAULT_ADAPTIVE = AdaptiveConfig()
@@ -57,7 +57,7 @@ def _current_view(stream, split: str, now: int) -> tuple[np.ndarray, np.ndarray]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _al_cost_and_exits(net: ALNetwork, stream, device, settings: AdaptiveConfig) -> dict:
+def _al_cost_and_exits(net: EarlyExits, stream, device, settings: AdaptiveConfig) -> dict:
     """Compute accounting and the calibrated adaptive-inference curves after the last experience."""
     last = stream.n_experiences - 1
     valid, test = (

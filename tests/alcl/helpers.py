@@ -129,6 +129,7 @@ def build(
     plugins=None,
     layout=None,
     device: str = "cpu",
+    groups=(),
     **settings,
 ):
     """Strategy ``name`` for a problem of that size: ``settings`` are ModelConfig or
@@ -141,7 +142,7 @@ def build(
     return build_strategy(
         name,
         params or {},
-        Problem(n_features, n_classes, layout),
+        Problem(n_features, n_classes, layout, tuple(tuple(g) for g in groups)),
         ModelConfig(widths=list(widths), **model),
         training,
         device=device,

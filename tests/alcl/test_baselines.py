@@ -82,7 +82,8 @@ def test_every_strategy_runs_on_equal_terms(stream):
         accuracy = ExperienceAccuracy()
         data = stream.with_task_labels() if spec.task_oracle else stream
         torch.manual_seed(0)
-        strategy = _build(name, {}, EvaluationPlugin(loggers=[]), [accuracy])
+        groups = [g.tolist() for g in stream.groups]
+        strategy = _build(name, {}, EvaluationPlugin(loggers=[]), [accuracy], groups=groups)
         record = run_protocol(strategy, data, accuracy, trains_once=spec.trains_once)
         assert (strategy.train_epochs, strategy.train_mb_size) == (1, 16), name
         assert strategy.eval_mb_size == 1024, name
@@ -96,6 +97,8 @@ def test_every_strategy_runs_on_equal_terms(stream):
             if isinstance(m, nn.Linear) and m.out_features not in (3, 6)  # heads, label codes
         ]
         seen_widths[name] = sorted(set(hidden))
+    matched = seen_widths.pop("bp-matched")  # scaled to AL's parameter count, on purpose
+    assert len(matched) == 1 and matched != [12]
     assert all(widths == [12] for widths in seen_widths.values()), seen_widths
 
 

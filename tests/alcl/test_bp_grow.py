@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -110,3 +111,51 @@ def test_al_nofreeze_keeps_training_old_blocks():
     assert optimized == {id(p) for p in net.parameters()}
     after = net.blocks[0].state_dict()
     assert any(not torch.equal(first[k], after[k]) for k in first if after[k].is_floating_point())
+
+
+def test_bp_exits_heads_are_exits_for_every_inference_path():
+    from alcl import inference
+    from alcl.baselines.bp_grow import BPExitsNetwork
+
+    torch.manual_seed(0)
+    net = _grow(BPExitsNetwork)
+    x = torch.randn(20, 8)
+    # the full path is bp-grow's forward: the head of the deepest block
+    assert torch.equal(inference.full_path(net, x).logits, net(x))
+    exits = inference.all_exits(net, x)
+    s = None
+    for k, block in enumerate(net.blocks, start=1):
+        s = block.encode(s, x)
+        assert torch.equal(exits[k - 1], block.head(s))  # exit k is block k's head
+    # threshold 0: everybody leaves at the first head; above 1: the full path
+    assert torch.equal(inference.adaptive(net, x, threshold=0.0).logits, exits[0])
+    assert bool((inference.adaptive(net, x, threshold=2.0).exit_depth == 3).all())
+
+
+def test_bp_exits_trains_as_bp_grow_and_reports_calibrated_exits(tmp_path):
+    from alcl.results import files as results
+    from experiments.config import config_from_dict
+    from experiments.runner import run_experiment
+
+    cfg = config_from_dict(
+        {
+            "seeds": [0],
+            "device": "cpu",
+            "stream": {"dataset": "wine", "n_experiences": 3},
+            "model": {"widths": [16, 16, 16], "label_dim": 8},
+            "training": {"epochs": 3},
+            "adaptive": {"latency_repeats": 0},
+            "strategies": ["bp-grow", "bp-exits"],
+        }
+    )
+    folder = run_experiment(cfg, out=tmp_path / "out", progress=False, plots=False)
+    runs = {r.strategy: r for r in results.load_runs(folder)}
+    grow, exits = runs["bp-grow"], runs["bp-exits"]
+    assert exits.accuracy_matrix == grow.accuracy_matrix  # the same training, the same answers
+    assert grow.al is None and exits.al is not None
+    assert len(exits.al.exit_accuracy[-1]) == 3
+    adaptive = exits.al.adaptive  # calibrated on validation, as for AL
+    assert adaptive["chose_full_path"] or adaptive["threshold"] is not None
+    sizes = exits.stream.test_sizes  # the full path on every test row, current features
+    pooled = sum(a * n for a, n in zip(exits.current_matrix[-1], sizes, strict=True)) / sum(sizes)
+    assert adaptive["test_summary"]["full_path_accuracy"] == pytest.approx(pooled)
