@@ -21,27 +21,25 @@ from experiments.runner import run_experiment
 COLUMNS = ("avg_accuracy", "forgetting", "bwt", "current_accuracy", "train_seconds")
 
 
-def _cell(row: dict, key: str) -> str:
-    if row[key] is None:
-        return "-"
-    return f"{row[key]:.4f} ± {row[key + '_std']:.4f}"
-
-
 def print_table(agg: list[dict], columns: tuple[str, ...] = COLUMNS) -> None:
-    """A Markdown table of mean ± std per strategy (rows from :func:`alcl.results.files.aggregate`)."""
-    print("| strategy | seeds | " + " | ".join(columns) + " |")
-    print("|---" * (len(columns) + 2) + "|")
+    """A Markdown table per strategy: mean ± 95 % t CI of ``columns``, then AL − strategy in
+    as-released accuracy, paired over seeds (rows from :func:`alcl.results.tables.aggregate`)."""
+    from alcl.results.tables import mean_ci_cell, paired_cell
+
+    print("| strategy | seeds | " + " | ".join(columns) + " | al − strategy (p, al higher) |")
+    print("|---" * (len(columns) + 3) + "|")
     for row in agg:
+        cells = [mean_ci_cell(row, k) for k in columns]
         print(
             f"| {row['strategy']} | {row['seeds']} | "
-            + " | ".join(_cell(row, k) for k in columns)
-            + " |"
+            + " | ".join(cells)
+            + f" | {paired_cell(row, 'avg_accuracy')} |"
         )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--out", help="results folder (default: a temporary folder)")
     args = parser.parse_args()
     cfg = dataclasses.replace(load_config(), seeds=args.seeds, device="cpu")

@@ -1,13 +1,14 @@
-"""Choose each strategy's training setting on validation, then run it on several seeds.
+"""Choose each strategy's training setting on validation, then run it on the evaluation seeds.
 
 For every strategy of a config and every setting of a small grid (for example
-learning rate x epochs), train on one seed's stream and read a *validation*
-metric: the as-released validation average accuracy, or, for a strategy that
-trains once (Joint, which has no stream order), the current-feature one. The
-best setting per strategy is then run on every seed, and only then are test
-metrics read. The results folder is an ordinary one (``alcl plot`` redraws
-it); ``training.json`` holds the training section each strategy ran with, and
-``tuning.json`` every validation score of the grid.
+learning rate x epochs), train on the tuning seeds' streams (never evaluation seeds) and
+read a *validation* metric: the as-released validation average accuracy, or, for a strategy
+that trains once (Joint, which has no stream order), the current-feature one. The best
+setting per strategy (the mean over tuning seeds) then runs on every evaluation seed, and
+only then are test metrics read; no tuning run is a result. Every strategy gets the same
+grid. The results folder is an ordinary one (``alcl plot`` redraws it); ``training.json``
+holds the training section each strategy ran with, and ``tuning.json`` every validation
+score of the grid.
 """
 
 from __future__ import annotations
@@ -39,24 +40,26 @@ def validation_score(record: RunRecord) -> float:
 
 
 def tune(
-    cfg: ExperimentConfig, grid: dict[str, list], seed: int, data, device: str = "cpu"
-) -> tuple[dict[str, dict], list[dict], dict[str, RunRecord]]:
-    """The best grid setting per strategy on ``seed``'s validation sets, every score, and the
-    chosen setting's record per strategy (a run is a function of its config and seed, so
-    that record is the one a rerun on ``seed`` would write)."""
-    stream = build_stream(cfg.stream, seed, data)
+    cfg: ExperimentConfig, grid: dict[str, list], seeds: list[int], data, device: str = "cpu"
+) -> tuple[dict[str, dict], list[dict]]:
+    """The best grid setting per strategy on the tuning ``seeds``' validation sets (their
+    mean), and every score."""
+    streams = {seed: build_stream(cfg.stream, seed, data) for seed in seeds}
     settings = [
         dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())
     ]
-    scores, records = [], {}
+    scores = []
     for setting in settings:
         for index, entry in enumerate(cfg.strategies):
             start = time.perf_counter()
-            with quiet_avalanche():
-                record = run_one(_with(cfg, setting), index, seed, stream, device)
-            score = validation_score(record)
+            values = []
+            for seed, stream in streams.items():
+                with quiet_avalanche():
+                    values.append(
+                        validation_score(run_one(_with(cfg, setting), index, seed, stream, device))
+                    )
+            score = sum(values) / len(values)
             scores.append({"strategy": entry.key, **setting, "validation": score})
-            records[entry.key, tuple(setting.items())] = record
             print(
                 f"  tune {entry.key:12s} {setting}  validation {score:.4f}  "
                 f"({time.perf_counter() - start:.0f} s)",
@@ -66,8 +69,7 @@ def tune(
     for entry in cfg.strategies:
         best = max((s for s in scores if s["strategy"] == entry.key), key=lambda s: s["validation"])
         chosen[entry.key] = {k: best[k] for k in grid}
-    kept = {key: records[key, tuple(chosen[key].items())] for key in chosen}
-    return chosen, scores, kept
+    return chosen, scores
 
 
 def run_seeds(
@@ -77,14 +79,9 @@ def run_seeds(
     data,
     folder: Path,
     device: str = "cpu",
-    done: dict[tuple[str, int], RunRecord] | None = None,
 ) -> Path:
     """Run every strategy with its chosen setting on every seed; write an ordinary results folder,
-    plus ``training.json``: the training section each strategy ran with, by strategy key.
-
-    ``done`` maps (strategy key, seed) to a record already computed with the chosen
-    setting (during tuning); it is written instead of running again.
-    """
+    plus ``training.json``: the training section each strategy ran with, by strategy key."""
     from alcl.results.files import atomic_write_text
 
     atomic_write_text(folder / "config.yaml", dump_config(dataclasses.replace(cfg, seeds=seeds)))
@@ -99,10 +96,8 @@ def run_seeds(
     for seed in seeds:
         stream = build_stream(cfg.stream, seed, data)
         for index, (entry, run_cfg) in enumerate(zip(cfg.strategies, run_cfgs, strict=True)):
-            record = (done or {}).get((entry.key, seed))
-            if record is None:
-                with quiet_avalanche():
-                    record = run_one(run_cfg, index, seed, stream, device)
+            with quiet_avalanche():
+                record = run_one(run_cfg, index, seed, stream, device)
             write_json(run_path(folder, entry.key, seed), record.to_dict())
             write_summary(folder)
             print(
@@ -113,22 +108,33 @@ def run_seeds(
 
 
 def tune_then_run(
-    cfg: ExperimentConfig, grid: dict[str, list], seeds: list[int], folder: Path
+    cfg: ExperimentConfig,
+    grid: dict[str, list],
+    seeds: list[int],
+    folder: Path,
+    tune_seeds: list[int] = (100,),
 ) -> dict[str, dict]:
-    """Tune on ``seeds[0]``'s validation sets, run all seeds, print the table; return the means."""
+    """Tune on ``tune_seeds``' validation sets, run the evaluation ``seeds``, print the table
+    (mean ± 95 % CI, AL − strategy paired over seeds); return the aggregate rows."""
+    tune_seeds = list(tune_seeds)
+    if set(tune_seeds) & set(seeds):
+        raise ValueError(
+            f"tuning seeds {sorted(set(tune_seeds) & set(seeds))} are also evaluation seeds; "
+            "a tuning run must never be a result."
+        )
     data = load_data(cfg.stream)
     start = time.perf_counter()
-    chosen, scores, kept = tune(cfg, grid, seeds[0], data)
+    chosen, scores = tune(cfg, grid, tune_seeds, data)
     write_json(
-        folder / "tuning.json", {"grid": grid, "seed": seeds[0], "scores": scores, "chosen": chosen}
+        folder / "tuning.json",
+        {"grid": grid, "seeds": tune_seeds, "scores": scores, "chosen": chosen},
     )
-    done = {(key, seeds[0]): record for key, record in kept.items()}
-    run_seeds(cfg, chosen, seeds, data, folder, done=done)
+    run_seeds(cfg, chosen, seeds, data, folder)
     agg = aggregate(summary_rows(load_runs(folder)))
     print(
         f"\n{cfg.stream.dataset}: {cfg.stream.n_experiences} experiences, seeds {seeds}; "
         f"{time.perf_counter() - start:.0f} s in all; results in {folder}"
     )
-    print(f"chosen on validation (seed {seeds[0]}): {chosen}\n")
+    print(f"chosen on validation (tuning seeds {tune_seeds}): {chosen}\n")
     print_table(agg, COLUMNS)
     return {row["strategy"]: row for row in agg}

@@ -1,15 +1,15 @@
-"""The benchmarks' tuning: settings chosen on validation only, and the tuning seed's run reused honestly."""
+"""The benchmarks' tuning: settings chosen on validation of tuning seeds only, which are never
+evaluation seeds, and no tuning run among the results."""
 
 from __future__ import annotations
 
 import json
 
-from alcl.results.files import write_json
-from experiments.benchmarks.tuned_streams import _with, tune_then_run
+import pytest
+
+from alcl.results.files import load_runs
+from experiments.benchmarks.tuned_streams import tune_then_run
 from experiments.config import config_from_dict
-from experiments.runner import quiet_avalanche, run_one
-from streams import build_stream, load_stream_data
-from tests.experiments.helpers import metrics_of, without_timings
 
 CONFIG = {
     "name": "tuned",
@@ -25,25 +25,23 @@ CONFIG = {
 GRID = {"lr": [0.001, 0.03]}
 
 
-def test_tuning_picks_the_best_validation_setting_and_reuses_only_identical_runs(tmp_path):
+def test_tuning_picks_the_best_validation_setting_on_tuning_seeds_only(tmp_path):
     cfg = config_from_dict(CONFIG)
-    agg = tune_then_run(cfg, GRID, [0, 1], tmp_path)
+    agg = tune_then_run(cfg, GRID, [0, 1], tmp_path, tune_seeds=[100])
     tuning = json.loads((tmp_path / "tuning.json").read_text())
+    assert tuning["seeds"] == [100]
     for key in ("al", "naive", "joint"):
         scores = [s for s in tuning["scores"] if s["strategy"] == key]
-        assert len(scores) == len(GRID["lr"])
+        assert len(scores) == len(GRID["lr"])  # the same budget for every strategy
         best = max(scores, key=lambda s: s["validation"])
         assert tuning["chosen"][key] == {"lr": best["lr"]}
     assert set(agg) == {"al", "naive", "joint"} and all(agg[k]["seeds"] == 2 for k in agg)
-
-    # The seed-0 files come from tuning; they must equal a fresh run with the chosen setting.
-    written = metrics_of(tmp_path)
+    assert {r.seed for r in load_runs(tmp_path)} == {0, 1}  # no tuning run is a result
     trained_with = json.loads((tmp_path / "training.json").read_text())
-    stream = build_stream(load_stream_data(cfg.stream), cfg.stream, 0)
-    for index, entry in enumerate(cfg.strategies):
-        with quiet_avalanche():
-            fresh = run_one(_with(cfg, tuning["chosen"][entry.key]), index, 0, stream, "cpu")
-        on_disk = written[f"{entry.key}__seed0.json"]
-        assert trained_with[entry.key]["lr"] == tuning["chosen"][entry.key]["lr"]
-        write_json(tmp_path / "fresh.json", fresh.to_dict())  # written as every metrics file is
-        assert on_disk == without_timings(json.loads((tmp_path / "fresh.json").read_text()))
+    for key in ("al", "naive", "joint"):
+        assert trained_with[key]["lr"] == tuning["chosen"][key]["lr"]
+
+
+def test_a_tuning_seed_that_is_also_an_evaluation_seed_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="also evaluation seeds"):
+        tune_then_run(config_from_dict(CONFIG), GRID, [0, 1], tmp_path, tune_seeds=[1])
