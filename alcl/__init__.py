@@ -3,7 +3,8 @@
 The method, one idea per module:
 
 - :mod:`alcl.block`        the AL block (f, b, g, h) and its local losses
-- :mod:`alcl.network`      the growing stack of blocks (``ALNetwork``), its exits and routing
+- :mod:`alcl.network`      the growing stack of blocks (``ALNetwork``), its exits (``EarlyExits``)
+  and routing
 - :mod:`alcl.growth`       the growth rule: freeze, then append feature-augmented blocks
 - :mod:`alcl.inference`    shortcut, full-path and adaptive inference
 - :mod:`alcl.confidence`   the confidence an exit has in its answer
@@ -11,7 +12,8 @@ The method, one idea per module:
 - :mod:`alcl.compute`      FLOPs per exit, parameters per block, wall-clock timing
 - :mod:`alcl.strategy`     ``ALStrategy``, the Avalanche strategy (registers ``al``)
 - :mod:`alcl.fusion`       how a block's encoder reads newly released columns
-- :mod:`alcl.backbones`    MLP, CNN, VGG, ResNet, LSTM, Transformer encoders (self-registering)
+- :mod:`alcl.backbones`    MLP, CNN, VGG, ResNet, LSTM, Transformer, bag-of-embeddings encoders
+  (self-registering)
 - :mod:`alcl.config`       the ``model`` and ``training`` config sections
 - :mod:`alcl.registry`     strategies by name, registered where they are defined
 
@@ -19,10 +21,13 @@ The machinery, in subpackages:
 
 - :mod:`alcl.training`     the lean loop, tensor batches, the optimizer factory
 - :mod:`alcl.evaluation`   the protocol, accuracy per experience and per exit, metrics,
-  the cost report, the typed run record
+  the cost report, stored samples, the typed run record
 - :mod:`alcl.state`        checkpoints, strategy and plugin state
-- :mod:`alcl.results`      the results folder, figures drawn from it, per-run logs
-- :mod:`alcl.baselines`    what AL is compared with (Avalanche's strategies, PNN, bp-grow)
+- :mod:`alcl.results`      the results folder, tables with CIs and paired tests, the suite
+  scoreboard, figures drawn from files, per-run logs
+- :mod:`alcl.baselines`    what AL is compared with (Avalanche's strategies, PNN) and the
+  references that isolate what it does (bp-grow, bp-exits, bp-matched, snapshot-route,
+  bag-of-embeddings)
 
 Importing ``alcl`` loads nothing heavy; the names below load their module on first use.
 """
