@@ -17,7 +17,8 @@ from tests.alcl.helpers import build
 from tests.conftest import blobs
 
 SETTINGS = {"label_dim": 6, "epochs": 1, "batch_size": 16, "lr": 0.01}
-STRATEGIES = strategies()
+# every strategy that reads tables (bag-of-embeddings reads token ids: its own tests)
+STRATEGIES = {name: e for name, e in strategies().items() if not e.backbone}
 
 
 def _build(name, params=None, evaluator=None, plugins=None, **changes):

@@ -13,7 +13,8 @@ from experiments.runner import run_one
 from streams import build_stream, load_stream_data
 from tests.experiments.helpers import without_timings
 
-STRATEGIES = strategies()
+# every strategy that reads tables (bag-of-embeddings reads token ids: its own tests)
+STRATEGIES = {name: e for name, e in strategies().items() if not e.backbone}
 SMALL_MEMORY = {"replay": {"mem_size": 20}, "der": {"mem_size": 20}}
 SMALL_MEMORY |= {name: {"patterns_per_exp": 10} for name in ("gem", "agem")}
 CONFIG = {
