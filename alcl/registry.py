@@ -57,13 +57,39 @@ class Problem:
     groups: tuple[tuple[int, ...], ...] = ()
 
 
+def bounded(default: Any, low: float | None = None, high: float | None = None, *,
+            above: bool = False) -> Any:  # fmt: skip
+    """A hyper-parameter field with its allowed range: ``low <= value <= high`` (``above``:
+    strictly greater than ``low``). Checked by :func:`range_problems` when a config is loaded,
+    so a bad value fails before anything runs, with the key and the range in the message."""
+    return dataclasses.field(default=default, metadata={"range": (low, high, above)})
+
+
+def range_problems(params: Any) -> list[str]:
+    """Every field of ``params`` outside the range its :func:`bounded` declares."""
+    out = []
+    for f in dataclasses.fields(params):
+        if "range" not in f.metadata:
+            continue
+        low, high, above = f.metadata["range"]
+        value = getattr(params, f.name)
+        too_low = low is not None and (value <= low if above else value < low)
+        too_high = high is not None and value > high
+        if too_low or too_high:
+            lo = "" if low is None else (f"> {low}" if above else f">= {low}")
+            hi = "" if high is None else f"<= {high}"
+            allowed = " and ".join(x for x in (lo, hi) if x)
+            out.append(f"{f.name} must be {allowed}, got {value!r}")
+    return out
+
+
 @dataclass(frozen=True)
 class NoParams:
     """A strategy without hyper-parameters of its own."""
 
     def problems(self) -> list[str]:
         """What is wrong with these values (empty when they can run)."""
-        return []
+        return range_problems(self)
 
 
 @dataclass(frozen=True)

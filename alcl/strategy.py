@@ -44,7 +44,7 @@ from alcl.backbones import backbone_for
 from alcl.config import ModelConfig, TrainingConfig
 from alcl.growth import GrowthRule
 from alcl.network import ALNetwork, BlockStack, Prefix, TrainStep
-from alcl.registry import Problem, register_strategy
+from alcl.registry import Problem, bounded, range_problems, register_strategy
 from alcl.training.loader import TensorBatches
 from alcl.training.loop import FastLoop, loop_kwargs
 from alcl.training.optim import OptimizerFactory, optimizer_for
@@ -229,12 +229,12 @@ class GrowthParams:
     """The hyper-parameters of a growing stack (AL and its controls): blocks per experience
     (``initial_blocks`` 0 means ``blocks_per_experience``) and the frozen-block cache bound."""
 
-    blocks_per_experience: int = 1
-    initial_blocks: int = 0
-    cache_mb: float = 1024.0
+    blocks_per_experience: int = bounded(1, 1)
+    initial_blocks: int = bounded(0, 0)
+    cache_mb: float = bounded(1024.0, 0.0)
 
     def problems(self) -> list[str]:
-        return []
+        return range_problems(self)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ and deleted once the run's metrics file is written.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any
 
-from experiments.config import ExperimentConfig, dump_config
+import yaml
+
+from experiments.config import ExperimentConfig
 
 CHECKPOINTS_DIR = "checkpoints"
 
@@ -36,9 +37,14 @@ def remove_empty_checkpoint_folder(folder: str | Path) -> None:
         path.rmdir()
 
 
-def config_digest(cfg: ExperimentConfig) -> str:
-    """A digest of everything in ``cfg`` that can change a run (all but the output folder)."""
-    text = dump_config(dataclasses.replace(cfg, output=""))
+def config_digest(cfg: ExperimentConfig, strategy: str) -> str:
+    """A digest of everything in ``cfg`` that can change run ``strategy``: the stream, model,
+    training and adaptive sections and that strategy's entry (not the seed list or the other
+    strategies, so a folder extended with seeds or strategies still resumes its runs)."""
+    data = cfg.to_dict()
+    entry = next(e for e in data["strategies"] if e.get("label", e["name"]) == strategy)
+    shared = {k: data[k] for k in ("stream", "model", "training", "adaptive")}
+    text = yaml.safe_dump({**shared, "strategy": entry}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -50,7 +56,7 @@ class RunCheckpoint:
         self.identity = {
             "strategy": strategy,
             "seed": seed,
-            "config": config_digest(cfg),
+            "config": config_digest(cfg, strategy),
             "fingerprint": stream.fingerprint(),
         }
         self.stream = stream

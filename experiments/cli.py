@@ -203,6 +203,8 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from streams.validation import DataError
 
     errors: tuple[type[Exception], ...] = (ConfigError, DataError, FileNotFoundError)
+    if "alcl.results.files" in sys.modules:
+        errors += (sys.modules["alcl.results.files"].ResultsError,)
     if "alcl.state.checkpoint" in sys.modules:
         errors += (sys.modules["alcl.state.checkpoint"].CheckpointError,)
     return errors

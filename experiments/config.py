@@ -26,6 +26,7 @@ mapped to lists of values) belongs to ``alcl sweep`` (:mod:`experiments.sweep`);
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import types
 import typing
@@ -152,6 +153,13 @@ def _type_name(hint: Any) -> str:
     return str(hint).replace("typing.", "") if not isinstance(hint, type) else hint.__name__
 
 
+def unknown_key(key: Any, where: str, allowed: Sequence[str]) -> ConfigError:
+    """The error for an unknown key: every key allowed at its level, and the nearest one."""
+    near = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
+    hint = f" Did you mean {near[0]!r}?" if near else ""
+    return ConfigError(f"unknown key {where}.{key}; allowed keys are {list(allowed)}.{hint}")
+
+
 def _section(cls: type, data: Any, where: str) -> Any:
     """The dataclass ``cls`` of a config section's mapping, each key and type checked."""
     return cls(**_values(cls, data, where))
@@ -170,7 +178,7 @@ def _values(cls: type, data: Any, where: str) -> dict[str, Any]:
     values = {}
     for key, value in data.items():
         if key not in allowed:
-            raise ConfigError(f"unknown key {where}.{key}; allowed keys are {allowed}.")
+            raise unknown_key(key, where, allowed)
         value = _as_float(value) if hints[key] is float else value
         if not _type_ok(value, hints[key]):
             raise ConfigError(
@@ -200,8 +208,11 @@ def _strategy(entry: Any, index: int) -> StrategyConfig:
     hints = typing.get_type_hints(table[name].params)
     for key, value in entry.items():
         if key not in hints:
+            near = difflib.get_close_matches(key, list(hints) + ["training"], n=1, cutoff=0.6)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
             raise ConfigError(
-                f"{where}: strategy {name!r} has no hyper-parameter {key!r}; allowed: {sorted(hints) or 'none'}."
+                f"{where}: strategy {name!r} has no hyper-parameter {key!r}; allowed: "
+                f"{sorted(hints) or 'none'} (and label, training).{hint}"
             )
         kind = hints[key]
         value = entry[key] = _as_float(value) if kind is float else value
@@ -234,6 +245,10 @@ def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
             "config.sweep: this config describes a sweep of several experiments; run it with "
             "`alcl sweep CONFIG` (`alcl run` runs one experiment)."
         )
+    top = [f.name for f in dataclasses.fields(RunSettings)] + [*sections, "strategies"]
+    for key in data:
+        if key not in top:
+            raise unknown_key(key, "config", top)
     parts = {key: _section(cls, data.pop(key, None), key) for key, cls in sections.items()}
     strategies = data.pop("strategies", None)
     if strategies is not None:

@@ -55,27 +55,124 @@ def output_folder(cfg: ExperimentConfig, out: str | Path | None) -> Path:
     return Path(out or cfg.output or f"results/{cfg.name}")
 
 
-def claim_folder(folder: Path, cfg_text: str, resume: bool = False) -> bool:
-    """Use ``folder`` unless it holds the results of a different configuration.
+def check_output_folder(folder: Path) -> None:
+    """Fail with one line, before anything is written, when ``folder`` cannot be a results
+    folder: a file is in its way, or it cannot be created or written."""
+    import os
 
-    Returns whether it already held this configuration's results (to resume).
-    Temporary files left by a killed writer are removed. ``resume`` demands
-    that there is something to resume.
+    for place in [folder, *folder.parents]:
+        if place.exists():
+            break
+    if not place.is_dir():
+        what = "is" if place == folder else f"lies under {place}, which is"
+        raise ConfigError(
+            f"output folder {folder} {what} a file, not a folder; pass another --out."
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(
+            f"output folder {folder} cannot be created ({err.strerror}); pass another --out."
+        ) from err
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"output folder {folder} is not writable; pass another --out.")
+
+
+COMPARABLE_SECTIONS = ("stream", "model", "training", "adaptive")
+"""Config sections whose change makes old and new runs of a folder incomparable."""
+
+
+def _leaves(value, prefix: str) -> dict[str, object]:
+    if isinstance(value, dict):
+        out = {}
+        for key, inner in value.items():
+            out |= _leaves(inner, f"{prefix}.{key}")
+        return out or {prefix: {}}
+    return {prefix: value}
+
+
+def _resolved(entry, cfg: ExperimentConfig) -> dict[str, object]:
+    """A strategy entry as it runs: every hyper-parameter's value (absent columns resolved
+    against ``model.absent``) and its own training keys."""
+    params = entry.entry.resolve(entry.params)
+    if "absent" in params:
+        params["absent"] = entry.entry.absent_mode(entry.params, cfg.model.absent)
+    return {"name": entry.name, **params, "training": entry.training}
+
+
+def incomparable(old: ExperimentConfig, new: ExperimentConfig) -> list[str]:
+    """Each setting that differs between ``old`` and ``new`` and would make their runs
+    incomparable, as ``key: old -> new``. Seeds and strategies may be added (or dropped)."""
+    old_data, new_data = old.to_dict(), new.to_dict()
+    before, after = {}, {}
+    for section in COMPARABLE_SECTIONS:
+        before |= _leaves(old_data[section], section)
+        after |= _leaves(new_data[section], section)
+    old_runs = {s.key: s for s in old.strategies}
+    for entry in new.strategies:
+        if entry.key in old_runs:  # the same strategy key must mean the same strategy
+            where = f"strategies[{entry.key}]"
+            before |= _leaves(_resolved(old_runs[entry.key], old), where)
+            after |= _leaves(_resolved(entry, new), where)
+    missing = object()
+    return [
+        f"{key}: {before.get(key, '(unset)')!r} -> {after.get(key, '(unset)')!r}"
+        for key in sorted(set(before) | set(after))
+        if before.get(key, missing) != after.get(key, missing)
+    ]
+
+
+def claim_folder(folder: Path, cfg: ExperimentConfig, resume: bool = False) -> bool:
+    """Use ``folder`` for ``cfg`` unless its finished runs are incomparable with ``cfg``'s.
+
+    A folder whose runs used the same stream, model, training and adaptive settings (and the
+    same settings for every strategy key both configs share) is extended: its finished runs
+    stay, and only the runs ``cfg`` adds will run. A folder with no finished run (a start that
+    failed) takes the new config, and the old config's checkpoints are removed. Otherwise the
+    error names every key that differs, with its old and new value. Returns whether the folder
+    already held runs of a comparable config (to resume). Temporary files left by a killed
+    writer are removed. ``resume`` demands that there is something to resume.
     """
-    from alcl.results.files import CONFIG_FILE, atomic_write_text, remove_stale_temporaries
+    import shutil
 
+    import yaml
+
+    from alcl.results.files import (
+        CONFIG_FILE,
+        METRICS_DIR,
+        atomic_write_text,
+        remove_stale_temporaries,
+    )
+    from experiments.checkpoints import CHECKPOINTS_DIR
+    from experiments.config import config_from_dict
+
+    text = dump_config(cfg)
     existing = folder / CONFIG_FILE
     held = existing.is_file()
-    if held and existing.read_text() != cfg_text:
-        raise ConfigError(
-            f"{folder} already holds results of a different configuration; "
-            "pass another --out or remove the folder."
-        )
     if resume and not held:
         raise ConfigError(f"--resume: {folder} holds no results of this configuration to resume.")
+    if held and existing.read_text() != text:
+        finished = any((folder / METRICS_DIR).glob("*.json"))
+        if finished:
+            try:
+                old = config_from_dict(yaml.safe_load(existing.read_text()))
+            except (ConfigError, yaml.YAMLError) as err:
+                raise ConfigError(
+                    f"{existing} is not a config this alcl reads ({err}); pass another --out "
+                    "or remove the folder."
+                ) from err
+            differences = incomparable(old, cfg)
+            if differences:
+                raise ConfigError(
+                    f"{folder} holds finished runs that differ from this config in "
+                    f"{'; '.join(differences)}; pass another --out or remove the folder."
+                )
+        else:  # nothing finished: an earlier start failed, and its checkpoints are not ours
+            shutil.rmtree(folder / CHECKPOINTS_DIR, ignore_errors=True)
+            held = False
     if held:
         remove_stale_temporaries(folder)
-    atomic_write_text(existing, cfg_text)
+    atomic_write_text(existing, text)
     return held
 
 
@@ -202,6 +299,7 @@ def run_one(
             fingerprint=stream.fingerprint(),
             task_labels="oracle: experience index" if stream.task_labels else None,
             test_sizes=[len(rows) for rows in stream.rows["test"]],
+            class_names=[str(c) for c in stream.class_names],
         ),
     )
 
@@ -220,13 +318,13 @@ def run_and_save(
     The metrics file is written atomically once the run is finished; only
     then is its checkpoint deleted.
     """
-    from alcl.results.files import run_path, write_json
+    from alcl.results.files import finished_run, run_path, write_json
     from alcl.results.logs import LOGS_DIR
     from experiments.checkpoints import checkpoint_path
 
     key = cfg.strategies[strategy_index].key
     metrics, checkpoint = run_path(folder, key, seed), checkpoint_path(folder, key, seed)
-    if metrics.is_file():
+    if finished_run(metrics):
         checkpoint.unlink(missing_ok=True)  # left by a run killed between the two steps
         return None
     record = run_one(
@@ -275,7 +373,8 @@ def run_experiment(
         seed: build_stream(cfg.stream, seed, data) for seed in cfg.seeds
     }  # fail before writing
     cfg = dataclasses.replace(cfg, output=str(folder))
-    claim_folder(folder, dump_config(cfg), resume)
+    check_output_folder(folder)
+    claim_folder(folder, cfg, resume)
 
     total = len(cfg.seeds) * len(cfg.strategies) * streams[cfg.seeds[0]].n_experiences
     with tqdm(total=total, disable=not progress, unit="exp", leave=False) as bar:

@@ -149,9 +149,9 @@ def has_runs(variant: Variant) -> bool:
 
 def claim(sweep: Sweep) -> None:
     from alcl.results.files import atomic_write_text
-    from experiments.config import dump_config
-    from experiments.runner import claim_folder
+    from experiments.runner import check_output_folder, claim_folder
 
+    check_output_folder(sweep.root)
     text = yaml.safe_dump({"config": sweep.base, "sweep": sweep.axes}, sort_keys=False)
     existing = sweep.root / sweep.spec_file
     if existing.is_file() and existing.read_text() != text:
@@ -161,7 +161,7 @@ def claim(sweep: Sweep) -> None:
         )
     atomic_write_text(existing, text)
     for variant in sweep.variants:
-        claim_folder(variant.folder, dump_config(variant.config))
+        claim_folder(variant.folder, variant.config)
 
 
 def write_sweep_tables(sweep: Sweep) -> list[Path]:

@@ -114,7 +114,7 @@ def run_sweep(
     """
     import ray
 
-    from alcl.results.files import run_path
+    from alcl.results.files import finished_run, run_path
 
     if address and num_cpus:
         raise ConfigError(
@@ -124,7 +124,7 @@ def run_sweep(
     result = SweepResult(sweep.root)
     todo = []
     for variant, index, seed in sweep.runs():
-        if run_path(variant.folder, variant.config.strategies[index].key, seed).is_file():
+        if finished_run(run_path(variant.folder, variant.config.strategies[index].key, seed)):
             result.skipped += 1
         else:
             todo.append((variant, index, seed))

@@ -20,6 +20,8 @@ Everything but the data and the seed comes from one
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from streams.config import StreamConfig, check_kind
@@ -112,6 +114,14 @@ def build_stream(
         ]
         for split, rows in plan.items()
     }
+    for i, y in enumerate(labels["train"]):
+        if len(y) and len(np.unique(y)) == 1:
+            warnings.warn(
+                f"{data.name}: the training set of experience {i + 1} holds a single class "
+                f"({data.class_names[int(y[0])]!r}); a strategy learns nothing from it but "
+                "that label.",
+                stacklevel=2,
+            )
     return FeatureIncrementalStream(
         name=data.name,
         groups=groups,

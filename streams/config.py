@@ -61,6 +61,7 @@ class StreamConfig:
     vocab_size: int = 10000  # text: ids including padding and unknown
     n_features: int | None = None  # libsvm: keep the first n features (None: all)
     header: bool | None = None  # csv/table: the first row names the columns (None: detect)
+    file_encoding: str = "utf-8"  # csv, table, text CSV: the files' text encoding (e.g. latin-1)
     fraction: float = 1.0  # keep this share of every split's samples (stratified, seeded): CPU size
 
 
@@ -75,7 +76,18 @@ def load_stream_data(config: StreamConfig):
         config.download,
         n_features=config.n_features,
         header=config.header,
+        encoding=config.file_encoding,
     )
+
+
+def _known_codec(name: str) -> bool:
+    import codecs
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
 
 
 def check_stream(stream: StreamConfig, need: Callable[[bool, str], None]) -> None:
@@ -92,6 +104,11 @@ def check_stream(stream: StreamConfig, need: Callable[[bool, str], None]) -> Non
         value = getattr(stream, key)
         need(value in choices, f"stream.{key} must be one of {list(choices)}, got {value!r}.")
     need(stream.n_experiences >= 1, "stream.n_experiences must be >= 1.")
+    need(
+        _known_codec(stream.file_encoding),
+        f"stream.file_encoding {stream.file_encoding!r} is not a text encoding Python knows; "
+        "use e.g. utf-8, latin-1 or cp1252.",
+    )
     need(
         stream.kind != "static" or stream.n_experiences == 1,
         "stream.kind static has exactly one experience; set stream.n_experiences: 1.",

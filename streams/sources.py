@@ -47,6 +47,7 @@ def load_source(
     download: bool = True,
     n_features: int | None = None,
     header: bool | None = None,
+    encoding: str = "utf-8",
 ):
     """Load a dataset by name.
 
@@ -61,7 +62,8 @@ def load_source(
       :class:`~streams.text_sources.TextData`, from local files at ``path`` or
       from the Hugging Face hub (cached under ``data_root``).
 
-    ``download`` allows fetching missing image or text data over the network.
+    ``download`` allows fetching missing image or text data over the network; ``encoding`` is
+    the text encoding of csv, table and text CSV files.
     """
     if dataset in EMBEDDED:
         return EMBEDDED[dataset]()
@@ -69,15 +71,15 @@ def load_source(
         if not path:
             raise DataError(f"dataset {dataset!r} needs stream.path to point at the file.")
         if dataset == "csv":
-            return from_csv(path, target, header)
+            return from_csv(path, target, header, encoding)
         if dataset == "table":
-            return from_table(path, target, header)
+            return from_table(path, target, header, encoding)
         if dataset == "libsvm":
             return from_libsvm(path, n_features)
         return from_npz(path)
     if dataset in IMAGE_DATASETS:
         return load_image_dataset(dataset, data_root, download)
     if dataset in TEXT_DATASETS:
-        return load_text_dataset(dataset, path, data_root, download)
+        return load_text_dataset(dataset, path, data_root, download, encoding)
     known = [n for group in dataset_names().values() for n in group]
     raise DataError(f"unknown dataset {dataset!r}; choose one of {known}.")

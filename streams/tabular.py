@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from streams.validation import DataError, check_features, check_labels
+from streams.validation import DataError, check_features, check_labels, decode_text
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,8 @@ def from_arrays(
     then take their test sets from it instead of carving them from ``x``.
     """
     xs = check_features(x)
+    if class_names is None:  # labels of any values: strings, or integers not 0..C-1
+        y, test, class_names = _label_indices(y, test)
     n_classes = None if class_names is None else len(class_names)
     ys = check_labels(y, xs.shape[0], n_classes)
     xt = yt = None
@@ -85,7 +87,38 @@ def from_arrays(
         top = max(int(ys.max()), -1 if yt is None else int(yt.max()))
         class_names = [str(c) for c in range(top + 1)]
     names = tuple(str(c) for c in class_names)
+    present = np.unique(ys if yt is None else np.concatenate([ys, yt]))
+    if len(present) < 2:
+        raise DataError(
+            f"{name}: every sample has the label {names[int(present[0])]!r}; a classifier needs "
+            "at least 2 classes. Check the label column (stream.target) or the file."
+        )
     return TabularData(name, xs, ys, tuple(feature_names), names, xt, yt)
+
+
+def _label_indices(y: object, test: tuple[object, object] | None):
+    """Labels as indices 0..C-1 with the original values as class names, when they are strings
+    or integers other than 0..C-1 (1..3, a gap, -1/+1); ``class_names`` None when they already
+    are 0..C-1 (or are not labels at all, for :func:`check_labels` to report)."""
+    arrays = [np.asarray(y)] + ([] if test is None else [np.asarray(test[1])])
+    if any(a.ndim != 1 for a in arrays):
+        return y, test, None
+    kind = arrays[0].dtype.kind
+    if kind in "USO":
+        values = np.unique(np.concatenate([a.astype(str) for a in arrays]))
+        arrays = [a.astype(str) for a in arrays]
+    elif kind in "iu" or (
+        kind == "f" and all(np.all(np.isfinite(a)) and np.all(a == np.round(a)) for a in arrays)
+    ):
+        arrays = [a.astype(np.int64) for a in arrays]
+        values = np.unique(np.concatenate(arrays))
+        if np.array_equal(values, np.arange(len(values))):
+            return y, test, None
+    else:
+        return y, test, None
+    mapped = [np.searchsorted(values, a).astype(np.int64) for a in arrays]
+    names = [str(v) for v in values]
+    return mapped[0], None if test is None else (test[0], mapped[1]), names
 
 
 def _sklearn(loader_name: str) -> Callable[[], TabularData]:
@@ -123,7 +156,10 @@ _INDEX = re.compile(r"^[-+]?\d+$")
 
 
 def from_csv(
-    path: str | Path, target: str | int = DEFAULT_TARGET, header: bool | None = None
+    path: str | Path,
+    target: str | int = DEFAULT_TARGET,
+    header: bool | None = None,
+    encoding: str = "utf-8",
 ) -> TabularData:
     """Read a comma-separated table; the label may be in any column.
 
@@ -136,7 +172,7 @@ def from_csv(
     their sorted unique values.
     """
     path = _existing(path, "CSV")
-    reader = csv.reader(io.StringIO(_text(path), newline=""))
+    reader = csv.reader(io.StringIO(_text(path, encoding), newline=""))
     try:
         rows = [
             (reader.line_num, [f.strip() for f in r]) for r in reader if any(f.strip() for f in r)
@@ -149,7 +185,10 @@ def from_csv(
 
 
 def from_table(
-    path: str | Path, target: str | int = DEFAULT_TARGET, header: bool | None = None
+    path: str | Path,
+    target: str | int = DEFAULT_TARGET,
+    header: bool | None = None,
+    encoding: str = "utf-8",
 ) -> TabularData:
     """Read a whitespace-separated table (e.g. UCI's ``german.data-numeric``).
 
@@ -159,7 +198,7 @@ def from_table(
     ``label`` means the last column.
     """
     path = _existing(path, "table")
-    lines = _text(path).split("\n")
+    lines = _text(path, encoding).split("\n")
     rows = [(n, line.split()) for n, line in enumerate(lines, start=1) if line.strip()]
     return _from_rows(path, rows, target, header, "whitespace")
 
@@ -226,13 +265,8 @@ def _existing(path: str | Path, what: str) -> Path:
     return path
 
 
-def _text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise DataError(
-            f"{path} is not a UTF-8 text file (byte {err.start}); check stream.path and stream.dataset."
-        ) from None
+def _text(path: Path, encoding: str = "utf-8") -> str:
+    return decode_text(path, encoding)
 
 
 def _is_number(field: str) -> bool:

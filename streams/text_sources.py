@@ -21,13 +21,14 @@ description into one ``text`` field.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from streams.paths import data_root
-from streams.validation import DataError
+from streams.validation import DataError, decode_text
 
 
 @dataclass(frozen=True)
@@ -94,14 +95,18 @@ Columns = dict[str, list]
 
 
 def load_text_dataset(
-    name: str, path: str | Path | None = None, root: str | Path | None = None, download: bool = True
+    name: str,
+    path: str | Path | None = None,
+    root: str | Path | None = None,
+    download: bool = True,
+    encoding: str = "utf-8",
 ) -> TextData:
     """Load a text dataset from local files at ``path``, else from the hub if ``download``."""
     if name not in TEXT_DATASETS:
         raise DataError(f"unknown text dataset {name!r}; choose one of {sorted(TEXT_DATASETS)}.")
     spec = TEXT_DATASETS[name]
     if path:
-        pool, test = _read_local(Path(path).expanduser(), spec)
+        pool, test = _read_local(Path(path).expanduser(), spec, encoding)
     elif download:
         pool, test = _read_hub(spec, root)
     else:
@@ -119,9 +124,11 @@ def load_text_dataset(
     )
 
 
-def _read_local(path: Path, spec: TextSpec) -> tuple[Columns, Columns | None]:
+def _read_local(
+    path: Path, spec: TextSpec, encoding: str = "utf-8"
+) -> tuple[Columns, Columns | None]:
     if path.is_file():
-        return _read_table(path, spec), None
+        return _read_table(path, spec, encoding), None
     if not path.is_dir():
         raise DataError(_missing_message(spec, f"{path} does not exist"))
     found = {}
@@ -131,12 +138,12 @@ def _read_local(path: Path, spec: TextSpec) -> tuple[Columns, Columns | None]:
             raise DataError(
                 _missing_message(spec, f"{path} holds no {split}*.csv or {split}*.parquet")
             )
-        tables = [_read_table(f, spec) for f in files]
+        tables = [_read_table(f, spec, encoding) for f in files]
         found[split] = {k: [v for t in tables for v in t[k]] for k in tables[0]}
     return found["train"], found["test"]
 
 
-def _read_table(path: Path, spec: TextSpec) -> Columns:
+def _read_table(path: Path, spec: TextSpec, encoding: str = "utf-8") -> Columns:
     if path.suffix == ".parquet":
         try:
             import pyarrow.parquet as pq
@@ -147,8 +154,7 @@ def _read_table(path: Path, spec: TextSpec) -> Columns:
         return pq.read_table(path).to_pydict()
     if path.suffix != ".csv":
         raise DataError(f"{path} must be a .csv or .parquet file.")
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
+    rows = list(csv.reader(io.StringIO(decode_text(path, encoding), newline="")))
     if not rows:
         raise DataError(f"{path} is empty.")
     header = [h.strip() for h in rows[0]]

@@ -6,7 +6,23 @@ that a bad array never reaches training and leaves no half-written results.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+
+
+def decode_text(path: Path, encoding: str = "utf-8") -> str:
+    """The text of file ``path`` in ``encoding``; a :class:`DataError` naming the file, the byte
+    offset and line of the first undecodable byte, and the fix, when it is not."""
+    data = path.read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise DataError(
+            f"{path}: byte {err.start} (line {line}) is not valid {encoding}; set "
+            "stream.file_encoding to the file's encoding (e.g. latin-1 or cp1252)."
+        ) from None
 
 
 class DataError(ValueError):

@@ -43,7 +43,7 @@ from torch import nn
 from alcl.backbones import backbone_for, check_absent
 from alcl.baselines.fixed_width import ABSENT_MODES, BackpropNet, RunningMeans
 from alcl.config import ModelConfig, TrainingConfig
-from alcl.registry import Problem, register_strategy
+from alcl.registry import Problem, bounded, range_problems, register_strategy
 from alcl.training.loop import fast_loop_class, loop_kwargs
 from alcl.training.optim import optimizer_for
 
@@ -57,9 +57,10 @@ class FixedWidthParams:
     absent: str = ""
 
     def problems(self) -> list[str]:
+        out = range_problems(self)
         if self.absent not in ("", *ABSENT_MODES):
-            return [f"absent must be one of {list(ABSENT_MODES)}, got {self.absent!r}"]
-        return []
+            out.append(f"absent must be one of {list(ABSENT_MODES)}, got {self.absent!r}")
+        return out
 
 
 def build_fixed_width(
@@ -155,54 +156,54 @@ class CopyingSynapticIntelligence(SynapticIntelligencePlugin):
 
 @dataclass(frozen=True)
 class EWCParams(FixedWidthParams):
-    ewc_lambda: float = 1.0
+    ewc_lambda: float = bounded(1.0, 0.0)
 
 
 @dataclass(frozen=True)
 class OnlineEWCParams(EWCParams):
-    decay_factor: float = 1.0
+    decay_factor: float = bounded(1.0, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class SIParams(FixedWidthParams):
-    si_lambda: float = 0.1
-    eps: float = 0.1
+    si_lambda: float = bounded(0.1, 0.0)
+    eps: float = bounded(0.1, 0.0, above=True)
 
 
 @dataclass(frozen=True)
 class MASParams(FixedWidthParams):
-    lambda_reg: float = 2.0
-    alpha: float = 0.5
+    lambda_reg: float = bounded(2.0, 0.0)
+    alpha: float = bounded(0.5, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class LwFParams(FixedWidthParams):
-    alpha: float = 1.0
-    temperature: float = 1.0
+    alpha: float = bounded(1.0, 0.0)
+    temperature: float = bounded(1.0, 0.0, above=True)
 
 
 @dataclass(frozen=True)
 class ReplayParams(FixedWidthParams):
-    mem_size: int = 200
+    mem_size: int = bounded(200, 1)
 
 
 @dataclass(frozen=True)
 class GEMParams(FixedWidthParams):
-    patterns_per_exp: int = 50
-    memory_strength: float = 0.5
+    patterns_per_exp: int = bounded(50, 1)
+    memory_strength: float = bounded(0.5, 0.0)
 
 
 @dataclass(frozen=True)
 class AGEMParams(FixedWidthParams):
-    patterns_per_exp: int = 50
-    sample_size: int = 256
+    patterns_per_exp: int = bounded(50, 1)
+    sample_size: int = bounded(256, 1)
 
 
 @dataclass(frozen=True)
 class DERParams(FixedWidthParams):
-    mem_size: int = 200
-    alpha: float = 0.1
-    beta: float = 0.5
+    mem_size: int = bounded(200, 1)
+    alpha: float = bounded(0.1, 0.0)
+    beta: float = bounded(0.5, 0.0)
 
 
 _register("naive", Naive, FixedWidthParams, "fine-tuning, no protection against forgetting")

@@ -32,6 +32,7 @@ class StreamInfo:
     fingerprint: str
     task_labels: str | None = None  # "oracle: experience index" when the oracle was given
     test_sizes: list[int] | None = None  # samples per experience's test set (None: not recorded)
+    class_names: list[str] | None = None  # the label of class index i (None: not recorded)
 
 
 @dataclass

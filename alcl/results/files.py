@@ -107,6 +107,53 @@ def run_path(folder: str | Path, strategy: str, seed: int) -> Path:
     return Path(folder) / METRICS_DIR / f"{safe}__seed{seed}.json"
 
 
+class ResultsError(ValueError):
+    """A results folder holds a file alcl cannot read; the message names it and the fix."""
+
+
+CORRUPT_SUFFIX = ".corrupt"
+
+
+def read_run(path: str | Path) -> RunRecord:
+    """The record in metrics file ``path``; :class:`ResultsError` naming the file when it is
+    empty, cut short, not UTF-8 JSON, or not a run record."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not a mapping")
+        return RunRecord.from_dict(data)
+    except json.JSONDecodeError as err:
+        why = (
+            "empty" if not path.stat().st_size else f"not valid JSON ({err.msg} at byte {err.pos})"
+        )
+    except UnicodeDecodeError as err:
+        why = f"not UTF-8 (byte {err.start})"
+    except (TypeError, ValueError, KeyError) as err:
+        why = f"not a run record ({err})"
+    raise ResultsError(
+        f"metrics file {path} is {why}; run `alcl run` on this folder again "
+        f"(`alcl run --resume --out {path.parent.parent}`) to redo that run."
+    )
+
+
+def finished_run(path: str | Path) -> bool:
+    """Whether metrics file ``path`` holds a finished run. A file that cannot be read (a full
+    disk, a copy cut short) is never a finished run: it is renamed to ``<name>.corrupt``,
+    with a message naming it, so that the run is done again."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        read_run(path)
+    except ResultsError as err:
+        moved = path.with_name(path.name + CORRUPT_SUFFIX)
+        os.replace(path, moved)
+        print(f"alcl: {str(err).split(';')[0]}; moved to {moved.name}, redoing that run.")
+        return False
+    return True
+
+
 def load_runs(folder: str | Path) -> list[RunRecord]:
     """Every per-strategy, per-seed record in ``folder``, in a stable order."""
     metrics_dir = Path(folder) / METRICS_DIR
@@ -114,9 +161,7 @@ def load_runs(folder: str | Path) -> list[RunRecord]:
         raise FileNotFoundError(
             f"{folder} has no {METRICS_DIR}/ folder; is it the output folder of `alcl run`?"
         )
-    runs = [
-        RunRecord.from_dict(json.loads(p.read_text())) for p in sorted(metrics_dir.glob("*.json"))
-    ]
+    runs = [read_run(p) for p in sorted(metrics_dir.glob("*.json"))]
     return sorted(runs, key=lambda r: (r.order, r.strategy, r.seed))
 
 

@@ -49,7 +49,10 @@ def test_metrics_files_without_a_schema_version_read_and_newer_ones_are_refused(
     }  # fmt: skip
     record = RunRecord.from_dict(old)
     assert record.stream.n_classes == 10 and record.al is None
-    newer = {**old, "stream": {**old["stream"], "test_sizes": None}}  # keys added since
+    newer = {
+        **old,
+        "stream": {**old["stream"], "test_sizes": None, "class_names": None},
+    }  # keys added since
     newer["stored_samples"] = None
     assert record.to_dict() == {**newer, "schema_version": SCHEMA_VERSION}  # same order
     assert list(record.to_dict())[:8] == list(old)[:8]

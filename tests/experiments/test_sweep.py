@@ -83,31 +83,41 @@ def local_ray():
 
 
 def test_a_sweep_on_local_ray_finishes_aggregates_reports_failures_and_resumes(local_ray, tmp_path):
-    broken = {"name": "al", "label": "broken", "blocks_per_experience": 0}  # fails when built
-    data = {**BASE, "strategies": ["naive", broken], "sweep": {"training.lr": [0.001, 0.01]}}
+    from sklearn.datasets import load_wine
+
+    x, y = load_wine(return_X_y=True)
+    good = tmp_path / "wine.csv"
+    good.write_text(
+        "\n".join(",".join([*map(str, row), str(c)]) for row, c in zip(x, y, strict=True))
+    )
+    gone = tmp_path / "gone.csv"  # a variant whose data is missing: its tasks fail, others run
+    stream = {**BASE["stream"], "dataset": "csv"}
+    data = {**BASE, "stream": stream, "sweep": {"stream.path": [str(good), str(gone)]}}
     sweep = expand_sweep(data, out=tmp_path / "sweep")
+    names = [v.name for v in sweep.variants]
     result = run_sweep(sweep, progress=False, plots=False)
 
     assert (result.finished, result.skipped, len(result.failures)) == (2, 0, 2)
     failures = json.loads((sweep.root / FAILURES_FILE).read_text())
-    assert {f["strategy"] for f in failures} == {"broken"}
-    assert all(
-        "blocks_per_experience and initial_blocks must be >= 1" in f["error"] for f in failures
-    )
-    assert "FAILED training.lr=0.01 / broken seed 0: ValueError" in result.report()
+    assert {(f["variant"], f["strategy"]) for f in failures} == {
+        (names[1], "naive"),
+        (names[1], "replay"),
+    }
+    assert all("does not exist" in f["error"] for f in failures)
+    assert f"FAILED {names[1]} / naive seed 0: DataError" in result.report()
 
     with open(sweep.root / results.AGGREGATE_CSV) as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["variant"], r["training.lr"], r["strategy"]) for r in rows] == [
-        ("training.lr=0.001", "0.001", "naive"),
-        ("training.lr=0.01", "0.01", "naive"),
+    assert [(r["variant"], r["strategy"]) for r in rows] == [
+        (names[0], "naive"),
+        (names[0], "replay"),
     ]
-    for variant, row in zip(sweep.variants, rows, strict=True):
-        run = json.loads((variant.folder / "metrics" / "naive__seed0.json").read_text())
-        assert float(row["avg_accuracy"]) == pytest.approx(run["final"]["avg_accuracy"])
-        assert (variant.folder / "summary.csv").is_file()
-        assert (variant.folder / "logs" / "naive__seed0" / "training_results.csv").is_file()
-    assert "| training.lr=0.01 | naive | 1 |" in (sweep.root / results.AGGREGATE_MD).read_text()
+    folder = sweep.variants[0].folder
+    run = json.loads((folder / "metrics" / "naive__seed0.json").read_text())
+    assert float(rows[0]["avg_accuracy"]) == pytest.approx(run["final"]["avg_accuracy"])
+    assert (folder / "summary.csv").is_file()
+    assert (folder / "logs" / "naive__seed0" / "training_results.csv").is_file()
+    assert f"| {names[0]} | naive | 1 |" in (sweep.root / results.AGGREGATE_MD).read_text()
 
     again = run_sweep(sweep, progress=False, plots=False)  # finished runs are skipped
     assert (again.finished, again.skipped, len(again.failures)) == (0, 2, 2)

@@ -259,7 +259,7 @@ def test_empty_missing_and_one_class_files(tmp_path):
         from_csv(headed)
     binary = tmp_path / "b.csv"
     binary.write_bytes(b"\xff\xfe\x00\x01")
-    with pytest.raises(DataError, match="not a UTF-8 text file"):
+    with pytest.raises(DataError, match="is not valid utf-8; set stream.file_encoding"):
         from_csv(binary)
 
 
@@ -296,7 +296,7 @@ def test_file_datasets_need_a_path():
 def test_the_names_are_registered_and_the_keys_checked():
     assert {"csv", "table", "libsvm", "npz"} <= set(DATASETS["table"])
     names = [f.name for f in dataclasses.fields(StreamConfig)]
-    assert names[-3:] == ["n_features", "header", "fraction"]
+    assert names[-4:] == ["n_features", "header", "file_encoding", "fraction"]
     assert _problems(
         StreamConfig(dataset="libsvm", path="f", n_features=0),
         StreamConfig(dataset="csv", path="f", n_features=3),
