@@ -41,7 +41,7 @@ from avalanche.training.plugins import SynapticIntelligencePlugin
 from torch import nn
 
 from alcl.backbones import backbone_for, check_absent
-from alcl.baselines.fixed_width import ABSENT_MODES, BackpropNet, RunningMeans
+from alcl.baselines.fixed_width import ABSENT_MODES, BackpropNet, RunningMeans, mask_pieces
 from alcl.config import ModelConfig, TrainingConfig
 from alcl.registry import Problem, bounded, range_problems, register_strategy
 from alcl.training.loop import fast_loop_class, loop_kwargs
@@ -91,6 +91,7 @@ def build_fixed_width(
         problem.n_classes,
         len(model.widths),
         mode,
+        mask_pieces(problem.layout),
     )
     plugins = [*(plugins or []), *extra_plugins, RunningMeans(whole_dataset=trains_once)]
     if guard_zero_loss:

@@ -15,7 +15,7 @@ from avalanche.training import Naive
 
 from alcl.backbones import backbone_for
 from alcl.baselines.avalanche import FixedWidthParams, build_fixed_width
-from alcl.baselines.fixed_width import BackpropNet
+from alcl.baselines.fixed_width import BackpropNet, mask_pieces
 from alcl.config import ModelConfig
 from alcl.growth import GrowthRule
 from alcl.network import ALNetwork
@@ -50,6 +50,7 @@ def _backprop(problem: Problem, model: ModelConfig, widths: list[int], absent: s
         problem.n_classes,
         len(widths),
         absent,
+        mask_pieces(problem.layout),
     )
     return count(net)
 

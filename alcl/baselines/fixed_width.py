@@ -8,7 +8,10 @@ blocks (:class:`BackpropNet`, any backbone) or in front of Avalanche's PNN (:mod
 - ``zero``: absent inputs read 0 (with standardised columns, the mean of the
   training rows of the experience that released the column);
 - ``zero+mask``: 0 as above, plus one 0/1 input per column saying whether it
-  is present, so the model's input width doubles;
+  is present, so the model's input width doubles. For a bag of words (``bow``, ``tfidf``
+  text columns) a field is released whole, so the mask has one input per field
+  (:func:`mask_pieces`): a mask per word would add thousands of inputs that equal 1 on
+  every row of an experience and drown the weights of the words themselves;
 - ``mean``: absent inputs read the running mean of that column over the
   training rows the strategy has been given so far (each experience's new
   training rows counted once, at the start of its training; Joint: all its
@@ -35,18 +38,30 @@ ABSENT_MODES = ("zero", "zero+mask", "mean")
 class FillAbsent(nn.Module):
     """Make absent (NaN) inputs readable by a fixed-width model; see the module docs."""
 
-    def __init__(self, n_features: int, mode: str = "zero") -> None:
+    def __init__(
+        self,
+        n_features: int,
+        mode: str = "zero",
+        pieces: Sequence[tuple[int, int]] | None = None,
+    ) -> None:
         super().__init__()
         if mode not in ABSENT_MODES:
             raise ValueError(f"unknown absent-column mode {mode!r}; choose one of {ABSENT_MODES}.")
         self.n_features = n_features
         self.mode = mode
+        # zero+mask: one mask input per column, or per piece [start, stop) released whole
+        starts = [start for start, _ in pieces] if pieces else []
+        self.register_buffer(
+            "piece_starts", torch.tensor(starts, dtype=torch.long), persistent=False
+        )
         self.register_buffer("present_sum", torch.zeros(n_features, dtype=torch.float64))
         self.register_buffer("present_count", torch.zeros(n_features, dtype=torch.float64))
 
     @property
     def out_features(self) -> int:
-        return 2 * self.n_features if self.mode == "zero+mask" else self.n_features
+        if self.mode != "zero+mask":
+            return self.n_features
+        return self.n_features + (len(self.piece_starts) or self.n_features)
 
     @property
     def means(self) -> Tensor:
@@ -66,7 +81,8 @@ class FillAbsent(nn.Module):
             return torch.where(absent, self.means.to(x.dtype), x)
         filled = torch.nan_to_num(x, nan=0.0)
         if self.mode == "zero+mask":
-            return torch.cat([filled, (~absent).to(x.dtype)], dim=1)
+            present = ~absent if not len(self.piece_starts) else ~absent[:, self.piece_starts]
+            return torch.cat([filled, present.to(x.dtype)], dim=1)
         return filled
 
 
@@ -93,6 +109,14 @@ class RunningMeans(SupervisedPlugin):
                 fill.observe(batch[0].to(fill.present_sum.device))
 
 
+def mask_pieces(layout) -> list[tuple[int, int]] | None:
+    """The column ranges released whole whose presence ``zero+mask`` marks with one input each:
+    the fields of a bag-of-words text layout; None (one mask input per column) otherwise."""
+    if getattr(layout, "encoding", None) in ("bow", "tfidf"):
+        return [tuple(span) for span in layout.spans]
+    return None
+
+
 class BackpropNet(nn.Module):
     """The backprop reference: a backbone's block encoders in a fixed stack, a linear head.
 
@@ -106,12 +130,18 @@ class BackpropNet(nn.Module):
     """
 
     def __init__(
-        self, backbone, n_features: int, n_classes: int, depth: int, absent: str = "zero"
+        self,
+        backbone,
+        n_features: int,
+        n_classes: int,
+        depth: int,
+        absent: str = "zero",
+        pieces: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         super().__init__()
         if depth < 1:
             raise ValueError(f"a backprop model needs at least one block, got depth {depth}.")
-        self.fill = FillAbsent(n_features, absent)
+        self.fill = FillAbsent(n_features, absent, pieces)
         self.fill_inputs = not (backbone.reads_absent and absent == "zero+mask")
         side_width = self.fill.out_features if self.fill_inputs else n_features
         every, none = torch.arange(n_features), torch.empty(0, dtype=torch.long)

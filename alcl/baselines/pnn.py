@@ -11,7 +11,7 @@ from avalanche.training import PNNStrategy
 from torch import Tensor, nn
 
 from alcl.baselines.avalanche import FixedWidthParams
-from alcl.baselines.fixed_width import FillAbsent, RunningMeans
+from alcl.baselines.fixed_width import FillAbsent, RunningMeans, mask_pieces
 from alcl.config import ModelConfig, TrainingConfig
 from alcl.registry import Problem, register_strategy
 from alcl.training.loop import fast_loop_class, loop_kwargs
@@ -34,8 +34,9 @@ class AbsentAwarePNN(PNN):
         widths: Sequence[int],
         absent: str = "zero",
         adapter: str = "mlp",
+        pieces=None,
     ) -> None:
-        fill = FillAbsent(n_features, absent)
+        fill = FillAbsent(n_features, absent, pieces)
         # PNN columns have one width for all layers: the shared widths must be uniform.
         if len(set(widths)) != 1:
             raise ValueError(
@@ -103,7 +104,11 @@ def build_pnn(
     if model.backbone != "mlp":
         raise ValueError(f"pnn is built on MLP columns only, not on backbone {model.backbone!r}.")
     net = AbsentAwarePNN(
-        problem.n_features, model.widths, params.absent or model.absent, adapter=params.adapter
+        problem.n_features,
+        model.widths,
+        params.absent or model.absent,
+        adapter=params.adapter,
+        pieces=mask_pieces(problem.layout),
     )
     return fast_loop_class(TaskOraclePNNStrategy)(
         model=net,

@@ -165,3 +165,19 @@ def test_si_penalises_moving_important_weights_on_cpu(stream):
     importance = torch.cat([v.data for v in si.ewc_data[1].values()])
     assert importance.max() > 0  # all 0 when the snapshots alias the live weights
     assert not torch.allclose(weights["naive"], weights["si"])
+
+
+def test_zero_mask_on_a_bag_of_words_marks_each_field_once():
+    from alcl.baselines.fixed_width import mask_pieces
+    from streams.layout import TextLayout
+
+    layout = TextLayout("tfidf", ("title", "body"), ((0, 3), (3, 5)), ("<pad>", "<unk>"), 0)
+    pieces = mask_pieces(layout)
+    assert pieces == [(0, 3), (3, 5)]
+    fill = FillAbsent(5, "zero+mask", pieces)
+    x = torch.tensor([[0.5, 0.0, 0.2, float("nan"), float("nan")], [0.0, 0.1, 0.0, 0.3, 0.0]])
+    assert fill.out_features == 7  # 5 values, one mask input per field
+    torch.testing.assert_close(
+        fill(x), torch.tensor([[0.5, 0.0, 0.2, 0, 0, 1, 0], [0.0, 0.1, 0.0, 0.3, 0.0, 1, 1]])
+    )
+    assert mask_pieces(None) is None  # tables and images: one mask input per column
