@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
     folder = run_experiment(cfg, out=args.out, progress=not args.no_progress, resume=args.resume)
     print(format_table(summary_rows(load_runs(folder)), SUMMARY_COLUMNS[:8]))
     if len(cfg.seeds) > 1:
-        print(f"\nmean ± std over seeds ({folder / AGGREGATE_MD}):\n")
+        print(f"\nmean ± 95 % CI over seeds ({folder / AGGREGATE_MD}):\n")
         print((folder / AGGREGATE_MD).read_text())
     print(f"\nresults and figures: {folder}")
     return 0

@@ -55,3 +55,17 @@ def test_readme_python_example_runs_and_prints_the_rows(tmp_path):
     exits = [eval(line.split("exits ")[1]) for line in lines if "exits" in line]
     assert [len(row) for row in exits] == [1, 2, 3]  # one exit more per experience
     assert all(0.0 <= a <= 1.0 for row in exits for a in row)
+
+
+def test_the_default_runs_printed_table_matches_what_alcl_run_prints():
+    from alcl.results.tables import SUMMARY_COLUMNS
+    from experiments.config import load_config
+
+    text = README.read_text()
+    start = text.index("```\nstrategy    seed") + 4
+    lines = text[start : text.index("```", start)].strip().splitlines()
+    assert lines[0].split() == list(SUMMARY_COLUMNS[:8])  # the columns alcl run prints
+    assert set(lines[1]) <= {"-", " "}
+    rows = [line.split() for line in lines[2:]]
+    assert [r[0] for r in rows] == [s.key for s in load_config().strategies]
+    assert all(len(r) == 8 and r[1] == "0" for r in rows)
