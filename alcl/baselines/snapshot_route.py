@@ -70,6 +70,7 @@ class SnapshotRouter(nn.Module):
         fill = snapshot.fill
         frozen = FrozenFill(fill.n_features, fill.mode).to(fill.present_sum.device)
         frozen.load_state_dict(fill.state_dict())
+        frozen.piece_starts = fill.piece_starts.clone()  # zero+mask per field (not in state)
         snapshot.fill = frozen
         for param in snapshot.parameters():
             param.grad = None

@@ -159,3 +159,26 @@ def test_a_snapshot_keeps_its_weights_and_absent_column_means():
     live_fill, frozen_fill = strategy.model.live.fill, strategy.model.snapshots[0].fill
     assert isinstance(live_fill, FillAbsent) and live_fill.mode == frozen_fill.mode == "mean"
     assert not torch.equal(live_fill.present_count, frozen_fill.present_count)
+
+
+def test_snapshots_keep_one_mask_input_per_text_field(tmp_path):
+    from alcl.results import files as results
+    from experiments.config import config_from_dict
+    from experiments.runner import run_experiment
+    from tests.streams.formats import news_rows, write_csv
+
+    path = write_csv(tmp_path / "news.csv", news_rows(80), ["label", "title", "description"])
+    stream = {"dataset": "ag_news", "path": str(path), "grouping": "fields",
+              "n_experiences": 2, "encoding": "tfidf", "vocab_size": 40}  # fmt: skip
+    cfg = config_from_dict(
+        {
+            "seeds": [0],
+            "device": "cpu",
+            "stream": stream,
+            "model": {"widths": [8, 8], "label_dim": 4},
+            "training": {"epochs": 1},
+            "strategies": ["snapshot-route", "naive"],
+        }
+    )
+    folder = run_experiment(cfg, out=tmp_path / "out", progress=False, plots=False)
+    assert {r.strategy for r in results.load_runs(folder)} == {"snapshot-route", "naive"}
