@@ -116,6 +116,12 @@ def _p(value: float) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _p_is(value: float) -> str:
+    """``= 0.053`` or ``< 0.001``, for a sentence."""
+    text = _p(value)
+    return f"< {text[1:]}" if text.startswith("<") else f"= {text}"
+
+
 def stream_markdown(board: StreamBoard, reference: str = "al") -> str:
     best = max((r.ci.mean for r in board.rows if not math.isnan(r.ci.mean)), default=math.nan)
     head = [
@@ -222,7 +228,7 @@ def across_markdown(summary: AcrossStreams, reference: str = "al") -> str:
     order = np.argsort(summary.mean_ranks)
     lines = [
         f"Mean rank over {len(summary.streams)} streams (1 = best) on {summary.metric}; "
-        f"Friedman χ² = {summary.friedman.statistic:.2f}, p = {_p(summary.friedman.p_value)}"
+        f"Friedman χ² = {summary.friedman.statistic:.2f}, p {_p_is(summary.friedman.p_value)}"
         + (f" ({summary.friedman.note})" if summary.friedman.note else "")
         + f"; Nemenyi critical difference {summary.cd:.2f} (α = {ALPHA}).",
         "",
@@ -280,7 +286,7 @@ def _cd_figure(root: Path, summary: AcrossStreams) -> list[Path]:
     plt = pyplot()
     title = (
         f"{summary.metric}: mean rank over {len(summary.streams)} streams, "
-        f"Friedman p = {_p(summary.friedman.p_value)}"
+        f"Friedman p {_p_is(summary.friedman.p_value)}"
     )
     fig = cd_figure(plt, summary.strategies, summary.mean_ranks, summary.cd, title)
     paths = save_figure(fig, root, f"{CD_FIGURE}_{summary.metric}")
