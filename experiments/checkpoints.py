@@ -19,8 +19,7 @@ from typing import Any
 import yaml
 
 from experiments.config import ExperimentConfig
-
-CHECKPOINTS_DIR = "checkpoints"
+from experiments.folders import CHECKPOINTS_DIR, COMPARABLE_SECTIONS
 
 
 def checkpoint_path(folder: str | Path, strategy: str, seed: int) -> Path:
@@ -43,7 +42,7 @@ def config_digest(cfg: ExperimentConfig, strategy: str) -> str:
     strategies, so a folder extended with seeds or strategies still resumes its runs)."""
     data = cfg.to_dict()
     entry = next(e for e in data["strategies"] if e.get("label", e["name"]) == strategy)
-    shared = {k: data[k] for k in ("stream", "model", "training", "adaptive")}
+    shared = {k: data[k] for k in COMPARABLE_SECTIONS}
     text = yaml.safe_dump({**shared, "strategy": entry}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -149,7 +149,7 @@ def has_runs(variant: Variant) -> bool:
 
 def claim(sweep: Sweep) -> None:
     from alcl.results.files import atomic_write_text
-    from experiments.runner import check_output_folder, claim_folder
+    from experiments.folders import check_output_folder, claim_folder
 
     check_output_folder(sweep.root)
     text = yaml.safe_dump({"config": sweep.base, "sweep": sweep.axes}, sort_keys=False)

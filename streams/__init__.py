@@ -4,8 +4,9 @@ The modules, each importing only those listed before it:
 
 - :mod:`streams.validation`, :mod:`streams.layout`, :mod:`streams.rows`, :mod:`streams.idx`,
   :mod:`streams.paths`: checks, column layouts, row storage, the idx reader, the data root;
-- loaders: :mod:`streams.tabular` (:class:`TabularData`, embedded sets, and CSV,
-  whitespace-separated, LIBSVM and ``.npz`` files), :mod:`streams.images`,
+- loaders: :mod:`streams.tabular` (:class:`TabularData`, arrays, embedded sets),
+  :mod:`streams.table_files` (CSV, whitespace-separated, LIBSVM and ``.npz`` files),
+  :mod:`streams.images`,
   :mod:`streams.text_sources`; :mod:`streams.sources` loads any of them by name;
 - schedules: :mod:`streams.schedule`, :mod:`streams.regions`, :mod:`streams.text_encoding`,
   :mod:`streams.partition`;
@@ -34,15 +35,8 @@ from streams.images import IMAGE_DATASETS, load_image_dataset
 from streams.layout import ImageLayout, TextLayout, masked_image, token_ids
 from streams.schedule import GROUPINGS, group_columns, visible_columns
 from streams.sources import dataset_names, load_source
-from streams.tabular import (
-    EMBEDDED,
-    TabularData,
-    from_arrays,
-    from_csv,
-    from_libsvm,
-    from_npz,
-    from_table,
-)
+from streams.table_files import from_csv, from_libsvm, from_npz, from_table
+from streams.tabular import EMBEDDED, TabularData, from_arrays
 from streams.text_encoding import ENCODINGS, encode_text, tokenize
 from streams.text_sources import TEXT_DATASETS, TextData, load_text_dataset
 from streams.validation import DataError, check_features, check_labels

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from streams.schedule import GROUPINGS
 from streams.sources import DATASETS, load_source
-from streams.tabular import FILE_FORMATS
+from streams.table_files import FILE_FORMATS
 from streams.text_encoding import ENCODINGS
 from streams.validation import DataError
 

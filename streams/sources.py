@@ -1,4 +1,5 @@
-"""Load any dataset by name: the dispatch to the loaders of tables (:mod:`streams.tabular`),
+"""Load any dataset by name: the dispatch to the loaders of tables (:mod:`streams.tabular`,
+:mod:`streams.table_files`),
 images (:mod:`streams.images`) and text (:mod:`streams.text_sources`).
 
 A source only loads and checks data; how columns are released over time is
@@ -9,9 +10,8 @@ decided by :mod:`streams.schedule`, and the stream is built by
 from __future__ import annotations
 
 from streams.images import IMAGE_DATASETS, load_image_dataset
-from streams.tabular import (
+from streams.table_files import (
     DEFAULT_TARGET,
-    EMBEDDED,
     FILE_FORMATS,
     TABLE_DATASETS,
     from_csv,
@@ -19,6 +19,7 @@ from streams.tabular import (
     from_npz,
     from_table,
 )
+from streams.tabular import EMBEDDED
 from streams.text_sources import TEXT_DATASETS, load_text_dataset
 from streams.validation import DataError
 

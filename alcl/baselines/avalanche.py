@@ -63,6 +63,19 @@ class FixedWidthParams:
         return out
 
 
+def backprop_net(problem: Problem, model: ModelConfig, absent: str) -> BackpropNet:
+    """The backprop reference every fixed-width baseline trains: ``model``'s backbone and
+    widths over the problem's columns, absent columns seen as ``absent`` says."""
+    return BackpropNet(
+        backbone_for(model, problem.layout),
+        problem.n_features,
+        problem.n_classes,
+        len(model.widths),
+        absent,
+        mask_pieces(problem.layout),
+    )
+
+
 def build_fixed_width(
     problem: Problem,
     model: ModelConfig,
@@ -85,14 +98,7 @@ def build_fixed_width(
     """
     mode = params.absent or model.absent
     check_absent(model.backbone, mode)
-    net = BackpropNet(
-        backbone_for(model, problem.layout),
-        problem.n_features,
-        problem.n_classes,
-        len(model.widths),
-        mode,
-        mask_pieces(problem.layout),
-    )
+    net = backprop_net(problem, model, mode)
     plugins = [*(plugins or []), *extra_plugins, RunningMeans(whole_dataset=trains_once)]
     if guard_zero_loss:
         plugins.append(NonZeroLoss())

@@ -14,8 +14,7 @@ import dataclasses
 from avalanche.training import Naive
 
 from alcl.backbones import backbone_for
-from alcl.baselines.avalanche import FixedWidthParams, build_fixed_width
-from alcl.baselines.fixed_width import BackpropNet, mask_pieces
+from alcl.baselines.avalanche import FixedWidthParams, backprop_net, build_fixed_width
 from alcl.config import ModelConfig
 from alcl.growth import GrowthRule
 from alcl.network import ALNetwork
@@ -43,16 +42,7 @@ def al_parameters(problem: Problem, model: ModelConfig) -> int:
 
 
 def _backprop(problem: Problem, model: ModelConfig, widths: list[int], absent: str) -> int:
-    scaled = dataclasses.replace(model, widths=widths)
-    net = BackpropNet(
-        backbone_for(scaled, problem.layout),
-        problem.n_features,
-        problem.n_classes,
-        len(widths),
-        absent,
-        mask_pieces(problem.layout),
-    )
-    return count(net)
+    return count(backprop_net(problem, dataclasses.replace(model, widths=widths), absent))
 
 
 def matched_widths(problem: Problem, model: ModelConfig, absent: str) -> list[int]:
