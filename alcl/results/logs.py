@@ -70,7 +70,8 @@ class RunLogs:
     def __init__(self, folder: str | Path, tensorboard: bool = False, note: str = "") -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.text_file = open(self.folder / "log.txt", "a", encoding="utf-8")  # noqa: SIM115
+        # Line-buffered: TextLogger never flushes, and a killed run must keep every line.
+        self.text_file = open(self.folder / "log.txt", "a", buffering=1, encoding="utf-8")  # noqa: SIM115
         if note:
             print(note, file=self.text_file, flush=True)
         self.csv = AppendingCSVLogger(self.folder)

@@ -24,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+import pickletools
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -61,20 +63,26 @@ def load_checkpoint(
     """
     path = Path(path)
     try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # its pickle-protocol notice adds nothing to a refusal
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            data = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        lines = str(err).splitlines()
-        reason = next(
-            (ln.strip() for ln in lines if "Unsupported" in ln), lines[0] if lines else ""
-        )
+        reason = _unpickler_reason(str(err))
+        if "GLOBAL" not in reason.upper() and not _calls_code(path):
+            raise CheckpointError(
+                f"{path} is damaged or not an alcl checkpoint ({reason}); it was not loaded. "
+                "Delete it to restart this run from the beginning."
+            ) from err
         raise CheckpointError(
             f"{path} holds objects that are not plain data (tensors, numbers, strings, lists, "
             f"dicts), so it was refused: loading it could run code. Delete it to restart this "
             f"run from the beginning. ({reason})"
         ) from err
     except (RuntimeError, EOFError, OSError, ValueError) as err:
+        empty = path.is_file() and path.stat().st_size == 0
+        detail = "0 bytes" if empty else (str(err).splitlines() or [type(err).__name__])[0]
         raise CheckpointError(
-            f"{path} cannot be read as a checkpoint ({err}); delete it to restart this run."
+            f"{path} cannot be read as a checkpoint ({detail}); delete it to restart this run."
         ) from err
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an alcl checkpoint; delete it to restart this run.")
@@ -84,6 +92,31 @@ def load_checkpoint(
             "delete it to restart this run."
         )
     return data
+
+
+_CODE_OPCODES = {"GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX"}
+
+
+def _calls_code(path: Path) -> bool:
+    """Whether ``path`` is a pickle that imports or calls something (read, never run)."""
+    try:
+        with open(path, "rb") as handle:
+            return any(op.name in _CODE_OPCODES for op, _, _ in pickletools.genops(handle))
+    except Exception:  # not a pickle at all: random bytes, a cut file
+        return False
+
+
+def _unpickler_reason(message: str) -> str:
+    """The line of PyTorch's refusal that says what was found, without its advice to load
+    with ``weights_only=False`` (inside a security refusal that advice is dangerous)."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    found = [
+        ln
+        for ln in lines
+        if not ln.startswith(("Weights only load failed", "Please file an issue", "Check the"))
+        and "weights_only" not in ln
+    ]
+    return found[0] if found else "refused by the safe unpickler"
 
 
 def weights_fingerprint(model: torch.nn.Module) -> str:

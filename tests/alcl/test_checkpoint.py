@@ -31,9 +31,25 @@ def test_a_checkpoint_crafted_to_run_code_is_refused_and_runs_nothing(tmp_path):
         load_checkpoint(path)
     assert not marker.exists()
     torch.save({"payload": CodeRunningPickle(marker)}, path)  # the same through torch.save's format
-    with pytest.raises(CheckpointError, match="refused"):
+    with pytest.raises(CheckpointError, match="refused") as refused:
         load_checkpoint(path)
     assert not marker.exists()
+    assert "weights_only" not in str(refused.value)  # no advice to load it unsafely
+
+
+def test_random_bytes_are_a_damaged_file_not_code(tmp_path):
+    path = tmp_path / "noise.pt"
+    path.write_bytes(np.random.default_rng(0).bytes(2000))
+    with pytest.raises(CheckpointError) as refused:
+        load_checkpoint(path)
+    message = str(refused.value)
+    assert "damaged or not an alcl checkpoint" in message and "Delete it" in message
+    assert "run code" not in message and "weights_only" not in message
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(
+        CheckpointError, match=r"empty.pt cannot be read as a checkpoint \(0 bytes\)"
+    ):
+        load_checkpoint(tmp_path / "empty.pt")
 
 
 def test_round_trip_of_plain_data_and_what_is_not_a_checkpoint(tmp_path):

@@ -74,13 +74,17 @@ def test_a_run_killed_mid_experiment_resumes_to_the_uninterrupted_results(refere
     for path in checkpoints:
         assert load_checkpoint(path)["progress"]["R"]
     assert set(metrics_of(out)) < set(metrics_of(reference))  # unfinished
+    log_path = out / "logs" / checkpoints[0].stem / "log.txt"
+    killed_log = log_path.read_text()
+    assert "Top1_Acc_Exp/eval_phase/test_stream" in killed_log  # experience 1 was evaluated
 
     assert main(["run", "--resume", "--out", str(out), "--no-progress"]) == 0
     assert metrics_of(out) == metrics_of(reference)
     assert not list(out.rglob("*.tmp")) and not list((out / "checkpoints").glob("*.pt"))
     assert (out / "figures" / "accuracy.png").is_file()
-    log = (out / "logs" / checkpoints[0].stem / "log.txt").read_text()
-    assert "-- resumed after experience" in log
+    log = log_path.read_text()
+    assert log.startswith(killed_log)  # the killed attempt's lines stay, whole
+    assert "-- resumed after experience" in log[len(killed_log) :]
 
 
 def test_the_same_config_and_seed_give_bit_identical_metrics_twice(reference, tmp_path):
