@@ -7,7 +7,8 @@ The modules, each importing only those listed before it:
 - loaders: :mod:`streams.tabular` (:class:`TabularData`, arrays, embedded sets),
   :mod:`streams.table_files` (CSV, whitespace-separated, LIBSVM and ``.npz`` files),
   :mod:`streams.images`,
-  :mod:`streams.text_sources`; :mod:`streams.sources` loads any of them by name;
+  :mod:`streams.text_files` (local text tables) and :mod:`streams.text_sources` (any text CSV
+  and its presets); :mod:`streams.sources` loads any of them by name;
 - schedules: :mod:`streams.schedule`, :mod:`streams.regions`, :mod:`streams.text_encoding`,
   :mod:`streams.partition`;
 - :mod:`streams.config`: :class:`StreamConfig`, the ``stream`` section of a config, its

@@ -8,7 +8,9 @@
 2. assign and split the samples (:func:`streams.partition.plan_samples`); a
    ``repeated`` stream gives every experience the same samples (static data
    trained in rounds: AL's layer accumulation, one block per round);
-3. encode text with a vocabulary from the training rows (:mod:`streams.text_encoding`);
+3. encode text with a vocabulary from the training rows (:mod:`streams.text_encoding`),
+   and warn when a release gives almost no training text a token (under
+   :data:`ALMOST_EMPTY` of them: fixed segments of short texts);
 4. fix the column scaling: per-column standardisation with the training rows
    of the experience that releases the column, or pixels / 255, or none;
 5. wrap it all in a :class:`~streams.feature_incremental.FeatureIncrementalStream`.
@@ -39,12 +41,15 @@ from streams.schedule import (
     table_pieces,
 )
 from streams.tabular import TabularData
-from streams.text_encoding import encode_text
-from streams.text_sources import TextData
+from streams.text_encoding import encode_text, filled_pieces
+from streams.text_sources import TEXT_DATASETS, TextData
 from streams.validation import DataError
 
 DEFAULT_CONFIG = StreamConfig()
 """The stream :func:`build_stream` builds without a config (never modified)."""
+
+ALMOST_EMPTY = 0.05
+"""A text release that gives fewer than this share of the training texts a token warns."""
 
 
 def build_stream(
@@ -100,6 +105,8 @@ def build_stream(
     if is_text:
         data = _encode(data, np.concatenate(plan["train"]), config)
         groups, names = _column_groups(data, config, seed)
+        if kind == "feature_incremental" and config.grouping in TEXT_GROUPINGS:
+            _warn_almost_empty(data, names, np.concatenate(plan["train"]))
     divisor = None
     if isinstance(data.layout, ImageLayout):
         divisor = np.float32(data.layout.pixel_max)
@@ -184,7 +191,7 @@ def _pieces(data: TabularData, config: StreamConfig, n_pieces: int, seed: int) -
     if grouping in TEXT_GROUPINGS:
         if not isinstance(data.layout, TextLayout):
             raise DataError(
-                f"grouping {grouping!r} needs a text dataset (ag_news, dbpedia_14, imdb); "
+                f"grouping {grouping!r} needs a text dataset ({', '.join(TEXT_DATASETS)}); "
                 f"{data.name!r} is not one."
             )
         layout = data.layout
@@ -195,16 +202,36 @@ def _pieces(data: TabularData, config: StreamConfig, n_pieces: int, seed: int) -
 
 
 def _encode(data: TextData, fit_rows: np.ndarray, config: StreamConfig) -> TabularData:
+    by = config.grouping if config.grouping in ("segments", "sample_segments") else "fields"
     return encode_text(
         data,
         fit_rows,
-        by="segments" if config.grouping == "segments" else "fields",
+        by=by,
         encoding=config.encoding,
         max_length=config.max_length,
         vocab_size=config.vocab_size,
         segment_lengths=config.segment_lengths,
         n_segments=config.n_pieces or config.n_experiences,
     )
+
+
+def _warn_almost_empty(data: TabularData, names: list[list[str]], train_rows: np.ndarray) -> None:
+    """Warn for each release whose pieces give under :data:`ALMOST_EMPTY` of the training
+    texts a token: AL would read it as new columns that hold (almost) nothing."""
+    layout = data.layout
+    filled = filled_pieces(data.x, layout, np.unique(train_rows))
+    for t, released in enumerate(names):
+        if not released:
+            continue
+        has = filled[:, [layout.pieces.index(n) for n in released]].any(axis=1)
+        if has.mean() < ALMOST_EMPTY:
+            warnings.warn(
+                f"{data.name}: experience {t + 1} releases {'+'.join(released)}, which gives only "
+                f"{has.mean():.1%} of the training texts a token ({int(has.sum())} of {len(has)}); "
+                "the release is almost empty. Use grouping: sample_segments (each text cut into "
+                "parts of its own length) or fewer experiences.",
+                stacklevel=3,
+            )
 
 
 def _standardisation(

@@ -27,6 +27,7 @@ from streams.schedule import GROUPINGS
 from streams.sources import DATASETS, load_source
 from streams.table_files import FILE_FORMATS
 from streams.text_encoding import ENCODINGS
+from streams.text_sources import GENERIC
 from streams.validation import DataError
 
 KINDS = ("feature_incremental", "static", "class_incremental", "domain", "repeated")
@@ -41,6 +42,7 @@ class StreamConfig:
     data_root: str | None = None  # image and hub data; default $ALCL_DATA, else ~/.cache/alcl/data
     download: bool = True  # fetch missing image/text data when the network allows
     target: str | int = "label"  # label column: name or index (-1: last); headerless default: last
+    text_columns: list[str] | None = None  # text: text columns in order (default: all but target)
     n_experiences: int = 4
     grouping: str = "contiguous"  # see GROUPINGS (feature_incremental streams)
     groups: list[list[int]] | None = None  # column indices per experience (explicit)
@@ -77,6 +79,7 @@ def load_stream_data(config: StreamConfig):
         n_features=config.n_features,
         header=config.header,
         encoding=config.file_encoding,
+        text_columns=config.text_columns,
     )
 
 
@@ -114,9 +117,10 @@ def check_stream(stream: StreamConfig, need: Callable[[bool, str], None]) -> Non
         "stream.kind static has exactly one experience; set stream.n_experiences: 1.",
     )
     need(
-        stream.dataset not in FILE_FORMATS or bool(stream.path),
+        stream.dataset not in (*FILE_FORMATS, GENERIC) or bool(stream.path),
         f"stream.dataset {stream.dataset} reads a file: set stream.path to it.",
     )
+    _check_text_columns(stream, need)
     need(
         stream.n_features is None or stream.dataset == "libsvm",
         f"stream.n_features applies to dataset libsvm, not {stream.dataset!r}; remove it.",
@@ -142,6 +146,34 @@ def check_stream(stream: StreamConfig, need: Callable[[bool, str], None]) -> Non
             values is None or (values and min(values) >= 1),
             f"stream.{key} must list positive ints, got {values}.",
         )
+
+
+def _check_text_columns(stream: StreamConfig, need: Callable[[bool, str], None]) -> None:
+    """``text_columns`` and a label column name for text sources (the data checks the names)."""
+    if stream.dataset not in DATASETS["text"]:
+        need(
+            stream.text_columns is None,
+            f"stream.text_columns applies to text datasets {list(DATASETS['text'])}, not "
+            f"{stream.dataset!r}; remove it.",
+        )
+        return
+    need(
+        isinstance(stream.target, str),
+        f"stream.target names the label column of a text file, got {stream.target!r}; give "
+        "the column's name (e.g. label).",
+    )
+    columns = stream.text_columns
+    if columns is None:
+        return
+    need(
+        len(columns) > 0 and len(set(columns)) == len(columns),
+        f"stream.text_columns must list distinct column names, got {columns}.",
+    )
+    need(
+        stream.target not in columns,
+        f"stream.text_columns {columns} holds the label column {stream.target!r}; remove it "
+        "there (or set stream.target to the label column).",
+    )
 
 
 def check_kind(config: StreamConfig) -> None:

@@ -28,7 +28,9 @@ IMAGE_GROUPINGS = (
     "channels",
     "resolution",
 )
-TEXT_GROUPINGS = ("fields", "segments")
+TEXT_GROUPINGS = ("fields", "segments", "sample_segments")
+"""Text pieces (:func:`streams.text_encoding.split_pieces`): per field, fixed token positions
+of the joined fields, or each text's own tokens cut into parts of its own length."""
 GROUPINGS = TABLE_GROUPINGS + IMAGE_GROUPINGS + TEXT_GROUPINGS
 
 Piece = tuple[str, np.ndarray]

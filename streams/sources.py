@@ -9,6 +9,8 @@ decided by :mod:`streams.schedule`, and the stream is built by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from streams.images import IMAGE_DATASETS, load_image_dataset
 from streams.table_files import (
     DEFAULT_TARGET,
@@ -49,6 +51,7 @@ def load_source(
     n_features: int | None = None,
     header: bool | None = None,
     encoding: str = "utf-8",
+    text_columns: Sequence[str] | None = None,
 ):
     """Load a dataset by name.
 
@@ -59,9 +62,11 @@ def load_source(
       :class:`~streams.tabular.TabularData`;
     - an image dataset (``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``): a
       :class:`~streams.tabular.TabularData` with its published test split, from ``data_root``;
-    - a text dataset (``ag_news``, ``dbpedia_14``, ``imdb``): a
-      :class:`~streams.text_sources.TextData`, from local files at ``path`` or
-      from the Hugging Face hub (cached under ``data_root``).
+    - a text source: ``text_csv`` (any CSV or Parquet file, or a folder of train and test
+      files, at ``path``: the texts in ``text_columns``, default every column but the label
+      column ``target``, classes named by the labels) or a preset (``ag_news``,
+      ``dbpedia_14``, ``imdb``: from local files at ``path`` or from the Hugging Face hub,
+      cached under ``data_root``): a :class:`~streams.text_sources.TextData`.
 
     ``download`` allows fetching missing image or text data over the network; ``encoding`` is
     the text encoding of csv, table and text CSV files.
@@ -81,6 +86,8 @@ def load_source(
     if dataset in IMAGE_DATASETS:
         return load_image_dataset(dataset, data_root, download)
     if dataset in TEXT_DATASETS:
-        return load_text_dataset(dataset, path, data_root, download, encoding)
+        return load_text_dataset(
+            dataset, path, data_root, download, encoding, text_columns, label_column=target
+        )
     known = [n for group in dataset_names().values() for n in group]
     raise DataError(f"unknown dataset {dataset!r}; choose one of {known}.")

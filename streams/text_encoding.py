@@ -5,7 +5,14 @@ Each text is cut into *pieces*, the units of release:
 - ``fields``: one piece per field (AG News: the title, then the description),
   each cut to ``max_length`` tokens;
 - ``segments``: the fields joined in order and cut to ``max_length`` tokens,
-  then split into consecutive segments of ``segment_lengths`` tokens.
+  then split into consecutive segments of ``segment_lengths`` tokens: fixed
+  positions, so a short text leaves the later segments empty;
+- ``sample_segments``: the fields joined and cut to ``max_length`` tokens as
+  for ``segments``, then each text cut into ``n_pieces`` parts of its own
+  length (as :func:`numpy.array_split` cuts it: the first ``n % k`` parts one
+  token longer), so every text of at least k tokens has tokens in every part.
+  A part's token columns are as wide as the widest part can be (the
+  ``segments`` widths of ``max_length``).
 
 Each piece becomes a block of columns:
 
@@ -20,6 +27,9 @@ The tokenizer lowercases, drops HTML tags and keeps runs of letters and
 digits (with an apostrophe suffix such as ``n't``). The vocabulary (ids 0
 padding and 1 unknown, then the most frequent tokens, ties alphabetical) and
 the document frequencies come from the training rows only.
+
+:func:`filled_pieces` says which rows have a token in which piece: the
+builder warns when a release is almost empty.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import numpy as np
 
 from streams.layout import PAD_ID, UNK_ID, TextLayout
 from streams.rows import SparseRows
+from streams.schedule import TEXT_GROUPINGS
 from streams.tabular import TabularData
 from streams.text_sources import TextData
 from streams.validation import DataError
@@ -56,8 +67,16 @@ def split_pieces(
     elif by == "segments":
         lengths = _segment_lengths(segment_lengths, max_length, n_segments)
         names = tuple(f"segment{i + 1}" for i in range(len(lengths)))
+    elif by == "sample_segments":
+        if segment_lengths is not None:
+            raise DataError(
+                "segment_lengths applies to grouping segments; sample_segments cuts each text "
+                "into n_pieces parts of its own length. Remove stream.segment_lengths."
+            )
+        lengths = _segment_lengths(None, max_length, n_segments)
+        names = tuple(f"part{i + 1}" for i in range(len(lengths)))
     else:
-        raise DataError(f"text pieces are 'fields' or 'segments', not {by!r}.")
+        raise DataError(f"text pieces are one of {list(TEXT_GROUPINGS)}, not {by!r}.")
     bounds = np.cumsum([0] + lengths)
     out = {}
     for source, texts in (("pool", data.texts), ("test", data.test_texts)):
@@ -66,15 +85,26 @@ def split_pieces(
         per_field = [[tokenize(t)[:max_length] for t in texts[f]] for f in data.fields]
         if by == "fields":
             out[source] = [list(parts) for parts in zip(*per_field, strict=True)]
-        else:
-            joined = [
-                [tok for part in parts for tok in part][:max_length]
-                for parts in zip(*per_field, strict=True)
-            ]
+            continue
+        joined = [
+            [tok for part in parts for tok in part][:max_length]
+            for parts in zip(*per_field, strict=True)
+        ]
+        if by == "segments":
             out[source] = [
                 [row[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)] for row in joined
             ]
+        else:
+            out[source] = [own_parts(row, len(lengths)) for row in joined]
     return names, lengths, out
+
+
+def own_parts(tokens: list[str], k: int) -> list[list[str]]:
+    """``tokens`` cut into ``k`` consecutive parts of near-equal length, as
+    :func:`numpy.array_split` cuts: the first ``len(tokens) % k`` parts one token longer."""
+    q, r = divmod(len(tokens), k)
+    bounds = [i * q + min(i, r) for i in range(k + 1)]
+    return [tokens[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _segment_lengths(given: Sequence[int] | None, max_length: int, n: int) -> list[int]:
@@ -189,3 +219,24 @@ def _bag_matrix(
             values.update({p * n_words + w - 2: v for w, v in block.items()})
         rows.append(values)
     return SparseRows.from_rows(rows, n_words * n_pieces)
+
+
+def filled_pieces(x: np.ndarray | SparseRows, layout: TextLayout, rows: np.ndarray) -> np.ndarray:
+    """Boolean (len(rows), n_pieces): whether each row has a token in each piece (``tokens``:
+    an id that is not padding; ``bow``/``tfidf``: a word of the vocabulary)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.zeros((len(rows), len(layout.spans)), dtype=bool)
+    if isinstance(x, SparseRows):
+        begin, end = x.indptr[rows], x.indptr[rows + 1]
+        lengths = end - begin
+        which = np.repeat(np.arange(len(rows)), lengths)
+        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        take = np.repeat(begin, lengths) + offsets
+        nonzero = x.data[take] != 0
+        starts = np.array([a for a, _ in layout.spans], dtype=np.int64)
+        piece = np.searchsorted(starts, x.indices[take][nonzero], side="right") - 1
+        out[which[nonzero], piece] = True
+        return out
+    for p, (a, b) in enumerate(layout.spans):
+        out[:, p] = (x[rows, a:b] != PAD_ID).any(axis=1)
+    return out
