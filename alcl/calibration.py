@@ -1,7 +1,9 @@
 """Choosing the adaptive-inference threshold on validation data, never on test data.
 
-:func:`threshold_curve` runs adaptive inference at every candidate threshold
-and records accuracy, mean FLOPs per sample, mean exit depth, the exit-depth
+:func:`threshold_curve` reads adaptive inference at every candidate threshold
+off one pass that computes every exit's logits (:func:`alcl.inference.exit_table`;
+the decisions are those :func:`alcl.inference.adaptive` makes, which a test
+checks) and records accuracy, mean FLOPs per sample, mean exit depth, the exit-depth
 histogram and (optionally) wall-clock seconds per sample. Two rules pick a
 threshold from a validation curve:
 
@@ -31,7 +33,7 @@ import torch
 from torch import Tensor
 
 from alcl import inference
-from alcl.compute import seconds_per_sample
+from alcl.compute import seconds_per_sample_range, timed_rows
 from alcl.confidence import CONFIDENCES
 from alcl.network import EarlyExits
 
@@ -50,7 +52,8 @@ class Point:
     exit_counts: list[int]  # samples leaving at depth 1..L
     gained: int = 0  # samples right here and wrong on the full path
     lost: int = 0  # samples wrong here and right on the full path
-    seconds_per_sample: float | None = None
+    seconds_per_sample: float | None = None  # median of the latency probe's repeats
+    seconds_range: list[float] | None = None  # its fastest and slowest repeat
 
     def drop_bound(self, n: int, z: float) -> float:
         """Accuracy drop below the full path plus ``z`` standard errors of the paired drop."""
@@ -92,22 +95,29 @@ class Curve:
             "gained": [p.gained for p in self.points],
             "lost": [p.lost for p in self.points],
             "seconds_per_sample": [p.seconds_per_sample for p in self.points],
+            "seconds_range": [p.seconds_range for p in self.points],
             "full_path": asdict(self.full_path) | {"threshold": None},
         }
 
 
+_Batch = tuple[Tensor, Tensor, "inference.ExitTable", Tensor | None]  # x, y, exits, full right
+
+
 def _point(
     net: EarlyExits,
-    batches: list[tuple[Tensor, Tensor, Tensor | None]],
+    batches: list[_Batch],
     threshold: float,
     kind: str,
     repeats: int,
+    timed: int = 0,
 ) -> Point:
-    """One point; ``batches`` holds (x, y, full path correct) per batch."""
+    """One point, read off each batch's exit table (adaptive inference's decisions, without
+    running the network again). With ``repeats`` > 0, adaptive inference itself is timed on
+    ``timed`` evenly spaced rows (0: all of them)."""
     correct, gained, lost, flops, depth, n = 0, 0, 0, 0, 0, 0
     counts = torch.zeros(net.depth, dtype=torch.long)
-    for xb, yb, full_right in batches:
-        pred = inference.adaptive(net, xb, threshold, kind)
+    for _, yb, table, full_right in batches:
+        pred = inference.decide(net, table, threshold, kind)
         right = pred.labels == yb
         correct += int(right.sum())
         if full_right is not None:
@@ -117,14 +127,14 @@ def _point(
         depth += int(pred.exit_depth.sum())
         counts += torch.bincount(pred.exit_depth - 1, minlength=net.depth).cpu()
         n += len(yb)
-    seconds = None
+    seconds, spread = None, None
     if repeats > 0:
-        x = torch.cat([b[0] for b in batches])
-        seconds = seconds_per_sample(
+        x = timed_rows(torch.cat([b[0] for b in batches]), timed)
+        seconds, *spread = seconds_per_sample_range(
             lambda xb: inference.adaptive(net, xb, threshold, kind), x, len(batches[0][0]), repeats
         )
     return Point(
-        threshold, correct / n, flops / n, depth / n, counts.tolist(), gained, lost, seconds
+        threshold, correct / n, flops / n, depth / n, counts.tolist(), gained, lost, seconds, spread
     )
 
 
@@ -137,11 +147,13 @@ def threshold_curve(
     confidence: str = "max_prob",
     batch_size: int = 1024,
     latency_repeats: int = 0,
+    latency_samples: int = 0,
 ) -> Curve:
     """Adaptive inference on ``(x, y)`` at every threshold and on the full path.
 
-    ``latency_repeats`` > 0 also times each point (median of that many runs
-    over all of ``x`` in batches of ``batch_size``).
+    ``latency_repeats`` > 0 also times each point (median, fastest and slowest of
+    that many runs over ``latency_samples`` evenly spaced rows of ``x``, 0: all of
+    them, in batches of ``batch_size``).
     """
     if confidence not in CONFIDENCES:
         raise ValueError(f"unknown confidence {confidence!r}; choose one of {list(CONFIDENCES)}.")
@@ -154,14 +166,16 @@ def threshold_curve(
     net.eval()
     try:
         batches = [
-            (xb, yb, None)
+            (xb, yb, inference.exit_table(net, xb), None)
             for xb, yb in zip(torch.split(x, batch_size), torch.split(y, batch_size), strict=True)
         ]
-        full = _point(net, batches, math.inf, confidence, latency_repeats)
-        batches = [(xb, yb, inference.full_path(net, xb).labels == yb) for xb, yb, _ in batches]
-        points = [
-            _point(net, batches, float(t), confidence, latency_repeats) for t in sorted(thresholds)
+        timing = (latency_repeats, latency_samples)
+        full = _point(net, batches, math.inf, confidence, *timing)
+        batches = [
+            (xb, yb, table, inference.decide(net, table, math.inf, confidence).labels == yb)
+            for xb, yb, table, _ in batches
         ]
+        points = [_point(net, batches, float(t), confidence, *timing) for t in sorted(thresholds)]
     finally:
         net.train(was_training)
     return Curve(confidence, len(y), points, full, batch_size)
@@ -234,6 +248,7 @@ class AdaptiveConfig:
     thresholds: list[float] | None = None  # None: alcl.calibration.DEFAULT_THRESHOLDS
     latency_batch_size: int = 256
     latency_repeats: int = 3  # 0 skips wall-clock timing
+    latency_samples: int = 1024  # test rows the latency probe times, evenly spaced (0: all)
 
     def check(self, need: Callable[[bool, str], None]) -> None:
         need(
@@ -254,6 +269,11 @@ class AdaptiveConfig:
         )
         need(self.latency_batch_size >= 1, "adaptive.latency_batch_size must be >= 1.")
         need(self.latency_repeats >= 0, "adaptive.latency_repeats must be >= 0 (0 skips timing).")
+        need(
+            self.latency_samples >= 0,
+            f"adaptive.latency_samples must be >= 0 (0: time every test row), got "
+            f"{self.latency_samples}.",
+        )
 
 
 def adaptive_report(
@@ -288,6 +308,7 @@ def adaptive_report(
         settings.confidence,
         settings.latency_batch_size,
         settings.latency_repeats,
+        settings.latency_samples,
     )
     at_test = test_curve.at(chosen.threshold)
     full = test_curve.full_path
@@ -315,6 +336,11 @@ def adaptive_report(
             "flops_ratio": full.mean_flops / at_test.mean_flops,
             "seconds_per_sample": at_test.seconds_per_sample,
             "full_path_seconds_per_sample": full.seconds_per_sample,
+            "seconds_range": at_test.seconds_range,
+            "full_path_seconds_range": full.seconds_range,
+            "timed_samples": min(settings.latency_samples or len(test[1]), len(test[1]))
+            if settings.latency_repeats
+            else 0,
             "speedup": (
                 full.seconds_per_sample / at_test.seconds_per_sample
                 if full.seconds_per_sample and at_test.seconds_per_sample

@@ -175,10 +175,10 @@ def parameters_per_block(net: ExitNetwork) -> list[int]:
     return [sum(p.numel() for p in block.parameters()) for block in net.blocks]
 
 
-def wall_time(
+def wall_times(
     fn: Callable[[], Any], device: torch.device | str, repeats: int = 5, warmup: int = 2
-) -> float:
-    """Median wall-clock seconds of one call of ``fn``, after ``warmup`` calls."""
+) -> list[float]:
+    """Wall-clock seconds of each of ``repeats`` calls of ``fn``, after ``warmup`` calls."""
     cuda = torch.device(device).type == "cuda"
     times = []
     for i in range(warmup + repeats):
@@ -190,17 +190,41 @@ def wall_time(
             torch.cuda.synchronize(device)
         if i >= warmup:
             times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
-def seconds_per_sample(
-    fn: Callable[[Tensor], Any], x: Tensor, batch_size: int, repeats: int = 5, warmup: int = 1
+def wall_time(
+    fn: Callable[[], Any], device: torch.device | str, repeats: int = 5, warmup: int = 2
 ) -> float:
-    """Wall-clock seconds per sample when ``fn`` runs over ``x`` in batches of ``batch_size``."""
+    """Median wall-clock seconds of one call of ``fn``, after ``warmup`` calls."""
+    return statistics.median(wall_times(fn, device, repeats, warmup))
+
+
+def timed_rows(x: Tensor, n: int) -> Tensor:
+    """At most ``n`` evenly spaced rows of ``x`` (all of them for ``n`` = 0): what a latency
+    probe times, so that its cost stays small whatever the size of the set."""
+    if n <= 0 or len(x) <= n:
+        return x
+    return x[torch.linspace(0, len(x) - 1, n, device=x.device).round().long()]
+
+
+def seconds_per_sample_range(
+    fn: Callable[[Tensor], Any], x: Tensor, batch_size: int, repeats: int = 5, warmup: int = 1
+) -> tuple[float, float, float]:
+    """Median, fastest and slowest wall-clock seconds per sample over ``repeats`` runs of
+    ``fn`` over ``x`` in batches of ``batch_size``."""
     batches = list(torch.split(x, batch_size))
 
     def run_all() -> None:
         for batch in batches:
             fn(batch)
 
-    return wall_time(run_all, x.device, repeats, warmup) / max(len(x), 1)
+    times = [t / max(len(x), 1) for t in wall_times(run_all, x.device, repeats, warmup)]
+    return statistics.median(times), min(times), max(times)
+
+
+def seconds_per_sample(
+    fn: Callable[[Tensor], Any], x: Tensor, batch_size: int, repeats: int = 5, warmup: int = 1
+) -> float:
+    """Median wall-clock seconds per sample when ``fn`` runs over ``x`` in batches of ``batch_size``."""
+    return seconds_per_sample_range(fn, x, batch_size, repeats, warmup)[0]

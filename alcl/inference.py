@@ -172,3 +172,54 @@ def all_exits(net: ExitNetwork, x: Tensor) -> list[Tensor]:
         s = block.encode(s, x)
         outs.append(net.exit_logits(s, k))
     return outs
+
+
+@dataclass
+class ExitTable:
+    """Every exit's logits for a batch, computed once: what any threshold would decide can be
+    read off it without running the network again (:func:`decide`)."""
+
+    logits: Tensor  # (L, n, C): exit k's logits in row k - 1 (NaN past a sample's limit)
+    limit: Tensor  # (n,): the deepest exit each sample can reach
+
+
+@torch.no_grad()
+def exit_table(net: ExitNetwork, x: Tensor) -> ExitTable:
+    """The logits of every exit for every sample of ``x``, in one pass through the encoders.
+
+    A sample that lacks the columns of a deeper block gets NaN logits there; :func:`decide`
+    never reads them.
+    """
+    limit = net.usable_depth(x)
+    if x.shape[0] and int(limit.min()) == 0:
+        bad = int((limit == 0).nonzero()[0])
+        raise ValueError(
+            f"sample {bad} lacks columns that block 1 reads, so no exit can serve it; "
+            "every sample needs the first released feature group."
+        )
+    outs, s = [], None
+    for k, block in enumerate(net.blocks, start=1):
+        s = block.encode(s, x)
+        outs.append(net.exit_logits(s, k))
+    return ExitTable(torch.stack(outs), limit)
+
+
+def decide(net: ExitNetwork, table: ExitTable, threshold: float, kind: str) -> Prediction:
+    """What :func:`adaptive` at ``threshold`` predicts, read off an :class:`ExitTable`: each
+    sample leaves at the first depth whose confidence clears the threshold, or at its limit.
+    A threshold above 1 is the full path."""
+    depths = torch.arange(1, table.logits.shape[0] + 1, device=table.limit.device)
+    at_limit = depths[:, None] >= table.limit[None, :]
+    thresholding = threshold <= 1.0
+    if thresholding:
+        confident = torch.stack([confidence(out, kind) for out in table.logits]) >= threshold
+        leave = confident | at_limit
+    else:
+        leave = at_limit
+    exit_depth = leave.int().argmax(dim=0) + 1  # the first depth that lets the sample go
+    rows = torch.arange(table.logits.shape[1], device=exit_depth.device)
+    costs = exit_costs(net)
+    cost = costs.adaptive_exit_tensor if thresholding else costs.shortcut_tensor
+    return Prediction(
+        table.logits[exit_depth - 1, rows], exit_depth, cost.to(exit_depth.device)[exit_depth - 1]
+    )

@@ -52,6 +52,12 @@ class _SelectedRows(Dataset):
         x = self.selection.take(np.array([index]))[0]
         return torch.from_numpy(x), int(self.y[index])
 
+    def items_at(self, positions: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The items at ``positions``, collated (inputs, int64 labels), in one slice: what a
+        DataLoader would build from them one by one."""
+        x = self.selection.take(np.asarray(positions, dtype=np.int64))
+        return torch.from_numpy(x), torch.from_numpy(self.y[positions].astype(np.int64))
+
 
 def make_lazy_dataset(
     selection: RowSelection, y: np.ndarray, task_label: int = 0

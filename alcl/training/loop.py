@@ -4,7 +4,9 @@ Avalanche's loop costs 0.6-1.0 ms per iteration on top of the model's own
 work (DESIGN §4). Two parts of that are not needed when the data is in memory:
 
 - the per-sample DataLoader: in-memory data without transforms is served as
-  shuffled tensor minibatches instead (:mod:`alcl.training.loader`);
+  shuffled tensor minibatches instead (:mod:`alcl.training.loader`), and
+  evaluation sets as the same minibatches in order, as Avalanche's eval loader
+  would cut them;
 - the callback dispatch: each iteration triggers eight plugin events, and an
   ``EvaluationPlugin`` copies the experience on every one of them even when
   it has no metric and no logger. Here an event reaches only the plugins
@@ -26,7 +28,7 @@ from avalanche.evaluation.metric_definitions import PluginMetric
 from avalanche.training.plugins import EvaluationPlugin
 from avalanche.training.templates.base_sgd import BaseSGDTemplate
 
-from alcl.training.loader import tensor_batches
+from alcl.training.loader import ordered_batches, tensor_batches
 
 LOOPS = ("fast", "avalanche")
 """``training.loop``: fast (:class:`FastLoop`) or avalanche (Avalanche's loop as shipped)."""
@@ -84,6 +86,15 @@ class FastLoop:
             )
         if batches is None:
             super().make_train_dataloader(shuffle=shuffle, drop_last=drop_last, **kwargs)
+        else:
+            self.dataloader = batches
+
+    def make_eval_dataloader(self, **kwargs):
+        batches = None
+        if self.fast_loop and _default_hook_is_kept(type(self), "make_eval_dataloader"):
+            batches = ordered_batches(self.adapted_dataset, self.eval_mb_size, self.device)
+        if batches is None:
+            super().make_eval_dataloader(**kwargs)
         else:
             self.dataloader = batches
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from avalanche.benchmarks.utils import concat_datasets
+from avalanche.benchmarks.utils.classification_dataset import (
+    _make_taskaware_classification_dataset,
+)
 from avalanche.core import SupervisedPlugin
 from avalanche.training import Naive
 from avalanche.training.plugins import EvaluationPlugin
+from torch.utils.data import DataLoader
 
 from alcl.backbones import MLPBackbone
 from alcl.baselines.fixed_width import backprop_mlp
@@ -14,7 +19,7 @@ from alcl.config import ModelConfig
 from alcl.growth import GrowthRule
 from alcl.network import ALNetwork
 from alcl.strategy import ALStrategy
-from alcl.training.loader import TensorBatches, in_memory_tensors
+from alcl.training.loader import TensorBatches, gather_items, in_memory_tensors
 from alcl.training.loop import fast_loop_class, listens
 from alcl.training.optim import optimizer_factory
 from streams import StreamConfig, build_stream
@@ -75,6 +80,46 @@ def test_in_memory_tensors_refuses_transforms_and_oversized_data():
     assert x.shape == (30, 4) and torch.equal(y, torch.arange(30) % 3) and (task == 0).all()
     assert in_memory_tensors(data.replace_current_transform_group(lambda v: v * 2)) is None
     assert in_memory_tensors(data, max_mb=1e-6) is None
+
+
+def _collated_one_by_one(dataset) -> list[torch.Tensor]:
+    parts = [list(b) for b in DataLoader(dataset, batch_size=50, collate_fn=dataset.collate_fn)]
+    return [torch.cat(column) for column in zip(*parts, strict=True)]
+
+
+def test_gathered_items_are_the_dataloaders_items_bit_for_bit(stream):
+    exp0, exp1 = stream.train_stream[0].dataset, stream.train_stream[1].dataset
+    both = concat_datasets([exp0, exp1])
+    cases = {
+        "an experience": exp0.train(),
+        "a test set as released (NaN columns)": stream.test_stream[0].dataset.eval(),
+        "a current-feature view": stream.view("test", upto=2)[0].dataset.eval(),
+        "a concatenation": both,
+        "a reversed subset of one": both.subset(list(range(len(both)))[::-3]),
+        "tensor data": make_dataset(torch.randn(12, 4), torch.arange(12) % 3, task_label=2),
+    }
+    for name, data in cases.items():
+        gathered, reference = gather_items(data), _collated_one_by_one(data)
+        assert gathered is not None, name
+        assert len(gathered) == len(reference) == 3, name
+        for got, want in zip(gathered, reference, strict=True):
+            assert got.dtype == want.dtype and got.shape == want.shape, name
+            assert torch.equal(got.nan_to_num(-7.0), want.nan_to_num(-7.0)), name
+    assert torch.isnan(gather_items(cases["a test set as released (NaN columns)"])[0]).any()
+
+
+def test_items_of_an_unknown_dataset_are_read_one_by_one():
+    class Plain(torch.utils.data.Dataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return torch.full((2,), float(i)), i % 2
+
+    data = _make_taskaware_classification_dataset(Plain(), targets=[i % 2 for i in range(6)])
+    assert gather_items(data) is None
+    x, y, _ = in_memory_tensors(data)  # through a DataLoader
+    assert torch.equal(x[:, 0], torch.arange(6.0)) and y.tolist() == [0, 1, 0, 1, 0, 1]
 
 
 def test_listens_skips_plugins_that_do_nothing_on_an_event():

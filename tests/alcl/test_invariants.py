@@ -176,3 +176,27 @@ def test_network_rejects_bad_input():
     x[0, 0] = float("nan")
     with pytest.raises(ValueError, match="block 1"):
         net(x)
+
+
+@every_backbone
+@pytest.mark.parametrize("kind", ["max_prob", "entropy"])
+def test_decisions_read_off_the_exit_table_are_adaptive_inferences(case, kind):
+    # What the threshold curve reads off one pass must be what adaptive inference decides,
+    # on rows that reach every depth and on rows whose columns stop them early.
+    net, _ = case.grown()
+    net.eval()
+    x, _ = case.batch(40)
+    x[:10, case.groups[2]] = float("nan")  # limit 2
+    x[10:14, case.groups[1] + case.groups[2]] = float("nan")  # limit 1
+    table = inference.exit_table(net, x)
+    assert table.limit.tolist() == [2] * 10 + [1] * 4 + [3] * 26
+    finite = torch.cat([c for c in (table.logits[0, :], table.logits[2, 14:])])
+    assert torch.isfinite(finite).all()
+    conf = torch.stack([inference.confidence(e, kind) for e in table.logits[:, 14:]])
+    for tau in (0.0, float(conf.median()), float(conf.quantile(0.8)), 1.0, math.inf):
+        real = inference.adaptive(net, x, threshold=tau, kind=kind)
+        read = inference.decide(net, table, tau, kind)
+        assert torch.equal(read.exit_depth, real.exit_depth), tau
+        assert torch.equal(read.flops, real.flops), tau
+        torch.testing.assert_close(read.logits, real.logits, rtol=1e-5, atol=1e-6)
+        assert torch.equal(read.labels, real.labels), tau
