@@ -21,7 +21,9 @@ ROW = 0.22
 """Vertical distance between two methods' name lines (inches)."""
 CLIQUE_ROW = 0.1
 """Vertical distance between two clique bars (inches)."""
-FONT = 9
+FONT = 10
+"""Points. The diagram spans both columns of a paper (names hang on both sides of the axis):
+at 7 in wide its text stays at or above 8 pt (the title is a point larger)."""
 
 
 def cliques(ranks: Sequence[float], cd: float) -> list[tuple[int, ...]]:
