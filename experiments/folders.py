@@ -85,6 +85,39 @@ def incomparable(old: ExperimentConfig, new: ExperimentConfig) -> list[str]:
     ]
 
 
+def _finished(folder: Path) -> bool:
+    from alcl.results.files import METRICS_DIR
+
+    return any((folder / METRICS_DIR).glob("*.json"))
+
+
+def folder_conflict(folder: Path, cfg: ExperimentConfig) -> str | None:
+    """Why ``folder`` cannot take ``cfg`` (its finished runs are incomparable with it: the
+    message names every key that differs), or None. Writes nothing."""
+    import yaml
+
+    from alcl.results.files import CONFIG_FILE
+    from experiments.config import config_from_dict
+
+    existing = folder / CONFIG_FILE
+    if not existing.is_file() or existing.read_text() == dump_config(cfg) or not _finished(folder):
+        return None
+    try:
+        old = config_from_dict(yaml.safe_load(existing.read_text()))
+    except (ConfigError, yaml.YAMLError) as err:
+        return (
+            f"{existing} is not a config this alcl reads ({err}); pass another --out "
+            "or remove the folder."
+        )
+    differences = incomparable(old, cfg)
+    if not differences:
+        return None
+    return (
+        f"{folder} holds finished runs that differ from this config in "
+        f"{'; '.join(differences)}; pass another --out or remove the folder."
+    )
+
+
 def claim_folder(folder: Path, cfg: ExperimentConfig, resume: bool = False) -> bool:
     """Use ``folder`` for ``cfg`` unless its finished runs are incomparable with ``cfg``'s.
 
@@ -98,40 +131,20 @@ def claim_folder(folder: Path, cfg: ExperimentConfig, resume: bool = False) -> b
     """
     import shutil
 
-    import yaml
-
-    from alcl.results.files import (
-        CONFIG_FILE,
-        METRICS_DIR,
-        atomic_write_text,
-        remove_stale_temporaries,
-    )
-    from experiments.config import config_from_dict
+    from alcl.results.files import CONFIG_FILE, atomic_write_text, remove_stale_temporaries
 
     text = dump_config(cfg)
     existing = folder / CONFIG_FILE
     held = existing.is_file()
     if resume and not held:
         raise ConfigError(f"--resume: {folder} holds no results of this configuration to resume.")
-    if held and existing.read_text() != text:
-        finished = any((folder / METRICS_DIR).glob("*.json"))
-        if finished:
-            try:
-                old = config_from_dict(yaml.safe_load(existing.read_text()))
-            except (ConfigError, yaml.YAMLError) as err:
-                raise ConfigError(
-                    f"{existing} is not a config this alcl reads ({err}); pass another --out "
-                    "or remove the folder."
-                ) from err
-            differences = incomparable(old, cfg)
-            if differences:
-                raise ConfigError(
-                    f"{folder} holds finished runs that differ from this config in "
-                    f"{'; '.join(differences)}; pass another --out or remove the folder."
-                )
-        else:  # nothing finished: an earlier start failed, and its checkpoints are not ours
-            shutil.rmtree(folder / CHECKPOINTS_DIR, ignore_errors=True)
-            held = False
+    conflict = folder_conflict(folder, cfg)
+    if conflict:
+        raise ConfigError(conflict)
+    if held and existing.read_text() != text and not _finished(folder):
+        # nothing finished: an earlier start failed, and its checkpoints are not ours
+        shutil.rmtree(folder / CHECKPOINTS_DIR, ignore_errors=True)
+        held = False
     if held:
         remove_stale_temporaries(folder)
     atomic_write_text(existing, text)

@@ -148,17 +148,30 @@ def has_runs(variant: Variant) -> bool:
 
 
 def claim(sweep: Sweep) -> None:
+    """Use ``sweep.root`` for ``sweep``: every variant folder is checked first (its finished
+    runs must be comparable: seeds, strategies and variants may be added), then the root's
+    spec and every folder's config are written. Another kind of sweep (other axes) is refused."""
     from alcl.results.files import atomic_write_text
-    from experiments.folders import check_output_folder, claim_folder
+    from experiments.folders import check_output_folder, claim_folder, folder_conflict
 
     check_output_folder(sweep.root)
     text = yaml.safe_dump({"config": sweep.base, "sweep": sweep.axes}, sort_keys=False)
     existing = sweep.root / sweep.spec_file
+    kind = Path(sweep.spec_file).stem
     if existing.is_file() and existing.read_text() != text:
-        kind = Path(sweep.spec_file).stem
-        raise ConfigError(
-            f"{sweep.root} already holds another {kind}; pass another --out or remove the folder."
-        )
+        try:
+            old_axes = (yaml.safe_load(existing.read_text()) or {}).get("sweep") or {}
+        except yaml.YAMLError:
+            old_axes = None
+        if old_axes is None or set(old_axes) != set(sweep.axes):
+            raise ConfigError(
+                f"{sweep.root} already holds another {kind} (over {sorted(old_axes or [])}, "
+                f"not {sorted(sweep.axes)}); pass another --out or remove the folder."
+            )
+    conflicts = [c for v in sweep.variants if (c := folder_conflict(v.folder, v.config))]
+    if conflicts:
+        more = f" ({len(conflicts) - 1} more folder(s) of this {kind} differ too)"
+        raise ConfigError(conflicts[0] + (more if len(conflicts) > 1 else ""))
     atomic_write_text(existing, text)
     for variant in sweep.variants:
         claim_folder(variant.folder, variant.config)

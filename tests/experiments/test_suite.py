@@ -4,6 +4,7 @@ scoreboard's numbers equal scipy's on the same per-seed values."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -103,3 +104,32 @@ def test_bad_suites_fail_with_one_line(tmp_path):
     path.write_text(yaml.safe_dump({**TINY, "streams": required}))
     assert main(["suite", str(path), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
     assert not (tmp_path / "out").exists()  # failed before writing anything
+
+
+def test_a_finished_suite_extends_with_a_seed_and_refuses_a_changed_setting(
+    suite_root, tmp_path, capsys
+):
+    root = tmp_path / "out"
+    shutil.copytree(suite_root[0], root)
+    old = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.glob("*/metrics/*.json")}
+    path = tmp_path / "more.yaml"
+    path.write_text(yaml.safe_dump({**TINY, "seeds": [0, 1, 2, 3]}))
+    assert main(["suite", str(path), "--out", str(root), "--no-progress"]) == 0
+    added = {str(p.relative_to(root)) for p in root.glob("*/metrics/*.json") if p not in old}
+    assert added == {
+        f"{s}/metrics/{k}__seed3.json" for s in ("wine-3", "cancer-2") for k in ("al", "naive")
+    }
+    for p, (data, stamp) in old.items():  # the finished runs were not run again
+        assert p.read_bytes() == data and p.stat().st_mtime_ns == stamp
+    board = json.loads((root / "scoreboard.json").read_text())["avg_accuracy"]
+    assert {r["ci"]["n"] for s in board["streams"] for r in s["rows"]} == {4}
+
+    configs = {p: p.read_text() for p in root.rglob("*.yaml")}
+    capsys.readouterr()
+    changed = {**TINY, "training": {**TINY["training"], "lr": 0.1}}
+    path.write_text(yaml.safe_dump(changed))
+    assert main(["suite", str(path), "--out", str(root), "--no-progress"]) == 2
+    message = capsys.readouterr().err.strip()
+    assert len(message.splitlines()) == 1 and "training.lr: 0.01 -> 0.1" in message
+    assert "1 more folder(s)" in message
+    assert {p: p.read_text() for p in root.rglob("*.yaml")} == configs  # nothing rewritten
