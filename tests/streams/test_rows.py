@@ -31,3 +31,25 @@ def test_take_scales_permutes_then_hides_and_never_changes_the_stored_values():
     both = ColumnTable(pool, test)
     assert both.source("test") is test and both.source("valid") is pool
     assert both.nbytes == pool.nbytes + test.nbytes
+
+
+def test_visible_columns_alone_are_computed_to_the_same_bits_as_all_then_hidden():
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (50, 12)).astype(np.uint8)
+    numbers = rng.normal(size=(50, 12))
+    cases = [
+        ColumnTable(pixels, None, None, np.float32(255)),
+        ColumnTable(
+            numbers,
+            None,
+            rng.normal(size=12).astype(np.float32),
+            (rng.random(12) + 0.5).astype(np.float32),
+        ),  # fmt: skip
+    ]
+    rows, visible = rng.permutation(50)[:20], rng.random(12) < 0.5
+    for table in cases:
+        everything = table.take("train", rows)  # every column, then hide by hand
+        everything[:, ~visible] = np.nan
+        got = table.take("train", rows, visible)
+        assert got.dtype == np.float32 and np.array_equal(got, everything, equal_nan=True)
+        assert np.isnan(got[:, ~visible]).all() and not np.isnan(got[:, visible]).any()
