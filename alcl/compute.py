@@ -87,6 +87,11 @@ class ExitCosts:
     def adaptive_exit_tensor(self) -> Tensor:
         return torch.tensor(self.adaptive_exit, dtype=torch.long)
 
+    def shortcut_on(self, device: torch.device, depth: int, n: int) -> Tensor:
+        """The shortcut's FLOPs at ``depth`` for ``n`` samples on ``device``, filled from a
+        Python number (no index kernel on the hot path of one-row requests)."""
+        return torch.full((n,), self.shortcut[depth - 1], dtype=torch.long, device=device)
+
     def as_dict(self) -> dict[str, list[int]]:
         return {
             "encode": list(self.encode),

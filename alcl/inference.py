@@ -93,6 +93,12 @@ def adaptive(
                 "every sample needs the first released feature group."
             )
     thresholding = threshold <= 1.0
+    if limit is None and not thresholding:  # the full path of complete rows: the plain chain
+        s = None
+        for block in net.blocks[:top]:
+            s = block.encode(s, x)
+        depth = torch.full((n,), top, dtype=torch.long, device=x.device)
+        return Prediction(net.exit_logits(s, top), depth, costs.shortcut_on(x.device, top, n))
     logits: Tensor | None = None
     exit_depth = torch.empty(n, dtype=torch.long, device=x.device)
     rows: Tensor | None = None  # rows of x still undecided; None while all are
@@ -129,6 +135,70 @@ def adaptive(
         rows = stay if rows is None else rows[stay]
         s = s[stay]
         lim = None if lim is None else lim[stay]
+    table = costs.adaptive_exit_tensor if thresholding else costs.shortcut_tensor
+    return Prediction(logits, exit_depth, table.to(x.device)[exit_depth - 1])
+
+
+@torch.no_grad()
+def adaptive_routed(
+    net: ExitNetwork,
+    x: Tensor,
+    threshold: float | None = None,
+    kind: str | None = None,
+    batch_size: int = 64,
+    deep_batch_size: int = 1024,
+) -> Prediction:
+    """Adaptive inference over a whole evaluation set whose rows come in batches of
+    ``batch_size``: block 1 runs per batch, and the rows each batch leaves undecided are
+    queued per depth, so every deeper block runs on batches of ``deep_batch_size`` rows
+    instead of on the few rows one batch leaves. Each row exits where :func:`adaptive`
+    would let it (the same rule, the same limits; only the batch its logits are computed
+    in differs).
+    """
+    threshold, kind = _resolve_rule(net, threshold, kind)
+    if batch_size < 1 or deep_batch_size < 1:
+        raise ValueError(f"batch sizes must be >= 1, got {batch_size} and {deep_batch_size}.")
+    n = x.shape[0]
+    if n == 0:
+        return adaptive(net, x, threshold, kind)
+    limit = net.usable_depth(x)
+    if int(limit.min()) == 0:
+        bad = int((limit == 0).nonzero()[0])
+        raise ValueError(
+            f"sample {bad} lacks columns that block 1 reads, so no exit can serve it; "
+            "every sample needs the first released feature group."
+        )
+    thresholding = threshold <= 1.0
+    logits = x.new_empty(n, net.n_classes)
+    exit_depth = torch.empty(n, dtype=torch.long, device=x.device)
+    rows = torch.arange(n, device=x.device)  # the rows still undecided, in order
+    s_rows: Tensor | None = None  # their features after the last block run
+    for k in range(1, net.depth + 1):
+        block, chunk = net.blocks[k - 1], batch_size if k == 1 else deep_batch_size
+        kept_rows, kept_s = [], []
+        for start in range(0, len(rows), chunk):
+            r = rows[start : start + chunk]
+            s = block.encode(None if s_rows is None else s_rows[start : start + chunk], x, r)
+            done = limit[r] == k
+            out = None
+            if thresholding and k < net.depth:
+                out = net.exit_logits(s, k)
+                done |= confidence(out, kind) >= threshold
+            if k == net.depth:
+                done = torch.ones_like(done)
+            leave = done.nonzero().squeeze(1)
+            if len(leave):
+                chosen = out[leave] if out is not None else net.exit_logits(s[leave], k)
+                logits[r[leave]] = chosen
+                exit_depth[r[leave]] = k
+            stay = (~done).nonzero().squeeze(1)
+            kept_rows.append(r[stay])
+            kept_s.append(s[stay])
+        rows = torch.cat(kept_rows)
+        if not len(rows):
+            break
+        s_rows = torch.cat(kept_s)
+    costs = exit_costs(net)
     table = costs.adaptive_exit_tensor if thresholding else costs.shortcut_tensor
     return Prediction(logits, exit_depth, table.to(x.device)[exit_depth - 1])
 

@@ -58,6 +58,15 @@ def train(args) -> tuple:
     return strategy.model.eval(), split("valid"), split("test")
 
 
+@torch.no_grad()
+def bare_chain(net, x: torch.Tensor) -> torch.Tensor:
+    """The full path's math with nothing else: every block's encoder, then the last exit."""
+    s = None
+    for block in net.blocks:
+        s = block.encode(s, x)
+    return net.exit_logits(s, net.depth)
+
+
 def exit_accuracies(net, x: torch.Tensor, y: torch.Tensor, batch_size: int = 4096) -> list[float]:
     """Accuracy of every exit on rows that reach every block, counted ``batch_size`` rows at a
     time."""
@@ -84,6 +93,10 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=0.005)
     parser.add_argument("--z", type=float, default=1.645)
     parser.add_argument("--latency-batch-sizes", type=int, nargs="+", default=[1, 64, 1024])
+    parser.add_argument(
+        "--router-batch-sizes", type=int, nargs="*", default=[64, 1024],
+        help="request sizes also timed with adaptive_routed (deeper blocks on queued rows)",
+    )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -129,17 +142,31 @@ def main() -> None:
 
             return run
 
-        times = interleaved(
-            {
-                "adaptive": over_batches(lambda b: inference.adaptive(net, b, tau)),
-                "full": over_batches(lambda b: inference.full_path(net, b)),
-            },
-            args.rounds + 1,
-        )
+        variants = {
+            "adaptive": over_batches(lambda b: inference.adaptive(net, b, tau)),
+            "full": over_batches(lambda b: inference.full_path(net, b)),
+        }
+        if size == 1:  # the same math with no routing: each block's modules called in turn
+            variants["bare"] = over_batches(lambda b: bare_chain(net, b))
+        routed = size in args.router_batch_sizes
+        if routed:  # the same requests, their undecided rows queued per depth
+            variants["router"] = lambda x=x, size=size: inference.adaptive_routed(
+                net, x, tau, batch_size=size
+            )
+        times = interleaved(variants, args.rounds + 1)
         a = median(times["adaptive"][1:]) / len(x)  # the first round is a warm-up
         f = median(times["full"][1:]) / len(x)
         speedups[size] = f / a
         latency_rows.append((size, len(x), f"{a * 1e6:.2f}", f"{f * 1e6:.2f}", f"{f / a:.2f}x"))
+        if size == 1:
+            bare = median(times["bare"][1:]) / len(x)
+            overhead = (f"{f * 1e6:.1f} vs {bare * 1e6:.1f} us", f / bare)
+        if routed:
+            r = median(times["router"][1:]) / len(x)
+            speedups[f"{size} with the router"] = f / r
+            latency_rows.append(
+                (f"{size}, router", len(x), f"{r * 1e6:.2f}", f"{f * 1e6:.2f}", f"{f / r:.2f}x")
+            )
     print(
         markdown_table(
             ("batch size", "samples", "adaptive us/sample", "full path us/sample", "speed-up"),
@@ -160,6 +187,12 @@ def main() -> None:
     for size, ratio in speedups.items():
         print(
             f"wall-clock at batch {size}: {ratio:.2f}x faster (target >= 2): {verdict(ratio >= 2)}"
+        )
+    if 1 in args.latency_batch_sizes:
+        text, ratio = overhead
+        print(
+            f"full path at batch 1 against the bare chain of the same modules: {text}, "
+            f"{ratio:.2f}x (target <= 1.2): {verdict(ratio <= 1.2)}"
         )
 
 

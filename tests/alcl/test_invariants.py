@@ -200,3 +200,24 @@ def test_decisions_read_off_the_exit_table_are_adaptive_inferences(case, kind):
         assert torch.equal(read.flops, real.flops), tau
         torch.testing.assert_close(read.logits, real.logits, rtol=1e-5, atol=1e-6)
         assert torch.equal(read.labels, real.labels), tau
+
+
+@every_backbone
+def test_the_router_lets_every_row_exit_where_adaptive_inference_does(case):
+    net, _ = case.grown()
+    net.eval()
+    x, _ = case.batch(50)
+    x[:12, case.groups[2]] = float("nan")  # limit 2
+    x[12:15, case.groups[1] + case.groups[2]] = float("nan")  # limit 1
+    conf = torch.stack([inference.confidence(e) for e in inference.exit_table(net, x).logits])
+    for tau in (0.0, float(conf[:, 15:].median()), 1.0, math.inf):
+        per_request = torch.cat(  # requests of 8 rows, each through adaptive inference
+            [inference.adaptive(net, chunk, threshold=tau).exit_depth for chunk in x.split(8)]
+        )
+        routed = inference.adaptive_routed(net, x, tau, batch_size=8, deep_batch_size=16)
+        whole = inference.adaptive(net, x, threshold=tau)
+        assert torch.equal(routed.exit_depth, per_request) and torch.equal(
+            routed.flops, whole.flops
+        )
+        torch.testing.assert_close(routed.logits, whole.logits, rtol=1e-5, atol=1e-6)
+        assert torch.equal(routed.labels, whole.labels), tau
