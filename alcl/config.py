@@ -17,6 +17,7 @@ from typing import Any
 from alcl.baselines.fixed_width import ABSENT_MODES
 from alcl.training.loop import LOOPS
 from alcl.training.optim import OPTIMIZERS
+from alcl.training.precision import PRECISIONS
 
 Need = Callable[[bool, str], None]
 
@@ -62,6 +63,7 @@ class TrainingConfig:
     lr: float = 0.003
     weight_decay: float = 0.0
     loop: str = "fast"  # fast (tensor batches, lean callbacks) | avalanche (as shipped)
+    precision: str = "fp32"  # fp32 | bf16 (training forward passes under autocast)
 
     def check(self, need: Need) -> None:
         need(self.epochs >= 1, "training.epochs must be >= 1.")
@@ -74,4 +76,8 @@ class TrainingConfig:
         need(
             self.loop in LOOPS,
             f"training.loop must be one of {list(LOOPS)}, got {self.loop!r}.",
+        )
+        need(
+            self.precision in PRECISIONS,
+            f"training.precision must be one of {list(PRECISIONS)}, got {self.precision!r}.",
         )

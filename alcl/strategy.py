@@ -78,6 +78,7 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         evaluator: EvaluationPlugin | None = default_evaluator,
         eval_every: int = -1,
         fast_loop: bool = True,
+        precision: str = "fp32",
         cache_mb: float = 1024.0,
     ) -> None:
         if not isinstance(model, self.network_type):
@@ -99,6 +100,7 @@ class ALStrategy(FastLoop, SupervisedTemplate):
             evaluator=evaluator,
             eval_every=eval_every,
             fast_loop=fast_loop,
+            precision=precision,
         )
         self.growth = growth
         self.optimizer_factory = optimizer_factory

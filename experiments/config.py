@@ -7,6 +7,7 @@ falls back to the default shown in the dataclasses below::
     seeds: [0]               # one run per strategy and seed
     device: auto             # cpu | cuda | auto
     threads: 0               # PyTorch CPU threads (0: PyTorch's default)
+    jobs: 1                  # runs at once, in forked processes (0: one per core)
     output: results/default  # the results folder
     stream: {...}            # StreamConfig
     model: {...}             # ModelConfig (shared by AL and the baselines)
@@ -83,12 +84,14 @@ class StrategyConfig:
 
 @dataclass
 class RunSettings:
-    """The top-level keys: a label, the seeds, the device, CPU threads, the results folder."""
+    """The top-level keys: a label, the seeds, the device, CPU threads, runs at once, the
+    results folder."""
 
     name: str = "default"
     seeds: list[int] = field(default_factory=lambda: [0])
     device: str = "auto"
     threads: int = 0
+    jobs: int = 1  # runs at once in forked worker processes (0: one per core); see local_pool
     output: str = ""
 
 
@@ -273,6 +276,7 @@ def _check_values(cfg: ExperimentConfig) -> None:
     )
     check_stream(cfg.stream, need)
     need(cfg.threads >= 0, f"threads must be >= 0 (0: PyTorch's default), got {cfg.threads}.")
+    need(cfg.jobs >= 0, f"jobs must be >= 0 (0: one run per CPU core), got {cfg.jobs}.")
     cfg.model.check(need)
     cfg.training.check(need)
     for i, entry in enumerate(cfg.strategies):

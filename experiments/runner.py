@@ -240,6 +240,7 @@ def run_experiment(
 
     from alcl.results.files import write_summary
     from experiments.checkpoints import remove_empty_checkpoint_folder
+    from experiments.local_pool import Task, run_tasks
 
     folder = output_folder(cfg, out)
     device = resolve_device(cfg.device)
@@ -256,30 +257,35 @@ def run_experiment(
     check_output_folder(folder)
     claim_folder(folder, cfg, resume)
 
-    total = len(cfg.seeds) * len(cfg.strategies) * streams[cfg.seeds[0]].n_experiences
-    with tqdm(total=total, disable=not progress, unit="exp", leave=False) as bar:
-        for seed in cfg.seeds:
-            stream = streams[seed]
-            for index, entry in enumerate(cfg.strategies):
-                bar.set_description(f"{entry.key} seed {seed}")
-                trains_once = entry.entry.trains_once
-                done = run_and_save(
-                    cfg,
-                    folder,
-                    index,
-                    seed,
-                    stream,
-                    device,
-                    on_experience=None if trains_once else (lambda _: bar.update(1)),
-                )
-                if done is None or trains_once:
-                    bar.update(stream.n_experiences)
-                if done is not None:
-                    write_summary(folder)
+    tasks = [
+        Task(cfg, folder, index, seed, streams[seed], device)
+        for seed in cfg.seeds
+        for index in range(len(cfg.strategies))
+    ]
+    n_exp = streams[cfg.seeds[0]].n_experiences
+    with tqdm(total=len(tasks) * n_exp, disable=not progress, unit="exp", leave=False) as bar:
+        finished = [0]
+
+        def heard(task: Task) -> None:
+            if not task.cfg.strategies[task.strategy_index].entry.trains_once:
+                bar.update(1)
+
+        def done(task: Task, ran: bool) -> None:
+            finished[0] += 1
+            bar.set_description(f"{finished[0]}/{len(tasks)} runs")
+            if not ran or task.cfg.strategies[task.strategy_index].entry.trains_once:
+                bar.update(n_exp)
+            if ran:
+                write_summary(folder)
+
+        bar.set_description(f"0/{len(tasks)} runs")
+        run_tasks(tasks, cfg.jobs, heard, done)
     write_summary(folder)
     remove_empty_checkpoint_folder(folder)
     if plots:
         from alcl.results.plots import draw_all
+        from experiments.local_pool import map_forked, workers_for
 
-        draw_all(folder)
+        parts = 1 if device.startswith("cuda") else workers_for(cfg.jobs, 8, "cpu")
+        map_forked(draw_all, [(folder, part, parts) for part in range(parts)], parts)
     return folder

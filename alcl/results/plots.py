@@ -499,9 +499,11 @@ def _matrix_caption(runs: list[RunRecord], grouping: str | None) -> str:
     return caption(runs, grouping, spread=matrix_spread(n_cols), n_experiences=n_cols)
 
 
-def figures(folder: str | Path, plt) -> Iterator[tuple[str, Any]]:
+def figures(folder: str | Path, plt, part: int = 0, parts: int = 1) -> Iterator[tuple[str, Any]]:
     """Every figure the results in ``folder`` support, as (file name, Figure), drawn one at a
-    time (the caller saves and closes each before the next is drawn)."""
+    time (the caller saves and closes each before the next is drawn). With ``parts`` > 1,
+    only every ``parts``-th figure from number ``part`` on: the share of one of ``parts``
+    processes drawing together."""
     folder = Path(folder)
     runs = load_runs(folder)
     if not runs:
@@ -536,18 +538,21 @@ def figures(folder: str | Path, plt) -> Iterator[tuple[str, Any]]:
         draws[f"matrix_{_safe(name)}"] = lambda name=name, group=group: matrix_figure(
             plt, name, group, _matrix_caption(group, grouping)
         )
-    for name, draw in draws.items():
+    for number, (name, draw) in enumerate(draws.items()):
+        if number % parts != part:
+            continue
         fig = draw()
         if fig is not None:
             yield name, fig
 
 
-def draw_all(folder: str | Path) -> list[Path]:
-    """Draw every figure the results in ``folder`` support; return the written files."""
+def draw_all(folder: str | Path, part: int = 0, parts: int = 1) -> list[Path]:
+    """Draw every figure the results in ``folder`` support (with ``parts`` > 1, this
+    process's share, see :func:`figures`); return the written files."""
     folder = Path(folder)
     plt = pyplot()
     written = []
-    for name, fig in figures(folder, plt):
+    for name, fig in figures(folder, plt, part, parts):
         written += save_figure(fig, folder, name)
         plt.close(fig)
     return written

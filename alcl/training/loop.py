@@ -29,6 +29,7 @@ from avalanche.training.plugins import EvaluationPlugin
 from avalanche.training.templates.base_sgd import BaseSGDTemplate
 
 from alcl.training.loader import ordered_batches, tensor_batches
+from alcl.training.precision import training_autocast
 
 LOOPS = ("fast", "avalanche")
 """``training.loop``: fast (:class:`FastLoop`) or avalanche (Avalanche's loop as shipped)."""
@@ -73,9 +74,11 @@ class FastLoop:
     Avalanche's loader and dispatch as shipped.
     """
 
-    def __init__(self, *, fast_loop: bool = True, **kwargs) -> None:
+    def __init__(self, *, fast_loop: bool = True, precision: str = "fp32", **kwargs) -> None:
         self.fast_loop = fast_loop
+        self.precision = precision
         self._listeners: dict[str, list] | None = None
+        self._autocast = None
         super().__init__(**kwargs)
 
     def make_train_dataloader(self, shuffle: bool = True, drop_last: bool = False, **kwargs):
@@ -129,8 +132,14 @@ class FastLoop:
 
     def _before_forward(self, **kwargs) -> None:
         self._fire("before_forward", **kwargs)
+        if self.precision != "fp32":  # the forward pass (and AL's local losses) in autocast
+            self._autocast = training_autocast(self.precision, self.device)
+            self._autocast.__enter__()
 
     def _after_forward(self, **kwargs) -> None:
+        if self._autocast is not None:
+            self._autocast.__exit__(None, None, None)
+            self._autocast = None
         self._fire("after_forward", **kwargs)
 
     def _before_backward(self, **kwargs) -> None:
@@ -179,6 +188,7 @@ def loop_kwargs(training: Any, device: str, evaluator: Any, plugins: Any) -> dic
         "evaluator": evaluator,
         "plugins": plugins,
         "fast_loop": training.loop == "fast",
+        "precision": training.precision,
     }
 
 

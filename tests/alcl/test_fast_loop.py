@@ -185,3 +185,53 @@ def test_cache_respects_its_memory_bound_and_skips_frozen_blocks(stream):
     strategy.train(stream.train_stream[1], eval_streams=[])
     assert strategy.cached_depth == 1
     assert calls == [63]  # block 1 ran once, to fill the cache, not once per batch
+
+
+class ForwardDtype(SupervisedPlugin):
+    def __init__(self):
+        super().__init__()
+        self.train, self.eval = set(), set()
+
+    def after_forward(self, strategy, **kwargs):
+        self.train.add(strategy.mb_output.dtype)
+
+    def after_eval_forward(self, strategy, **kwargs):
+        self.eval.add(strategy.mb_output.dtype)
+
+
+def test_bf16_runs_the_training_forward_in_autocast_and_keeps_float32_weights(stream):
+    seen = ForwardDtype()
+    model = backprop_mlp(stream.n_features, (16,), stream.n_classes)
+    naive = fast_loop_class(Naive)(
+        model=model,
+        optimizer=torch.optim.Adam(model.parameters(), lr=0.01),
+        train_mb_size=21,
+        train_epochs=2,
+        evaluator=EvaluationPlugin(loggers=[]),
+        plugins=[seen],
+        precision="bf16",
+    )
+    naive.train(stream.train_stream[0], eval_streams=[])
+    naive.eval(stream.test_stream[:1])
+    assert seen.train == {torch.bfloat16} and seen.eval == {torch.float32}
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    x, y = (torch.as_tensor(a) for a in stream.arrays("test", 0))
+    nets = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        al = ALStrategy(
+            model=ALNetwork(stream.n_features, stream.n_classes),
+            growth=GrowthRule(MLPBackbone((16, 16, 16)), ModelConfig(label_dim=8)),
+            optimizer_factory=optimizer_factory("adam", 0.01),
+            train_mb_size=21,
+            train_epochs=40,
+            evaluator=EvaluationPlugin(loggers=[]),
+            precision=precision,
+        )
+        al.train(stream.train_stream[0], eval_streams=[])
+        nets[precision] = al.model.eval()
+    with torch.no_grad():
+        logits = {p: net(x) for p, net in nets.items()}
+        accuracy = {p: float((out.argmax(1) == y).float().mean()) for p, out in logits.items()}
+    assert not torch.equal(logits["fp32"], logits["bf16"])  # bf16 arithmetic changed training
+    assert accuracy["fp32"] > 0.9 and abs(accuracy["bf16"] - accuracy["fp32"]) <= 0.05
