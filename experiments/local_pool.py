@@ -35,7 +35,12 @@ class Task:
 
 
 _TASKS: list[Task] = []  # set before the workers fork; they read their task from it
+_RUN: list[Callable[..., Any]] = []  # the function that runs a task (set with the tasks)
 _EVENTS: Any = None  # a queue: the workers report each finished experience on it
+
+Run = Callable[..., Any]
+"""``run(cfg, folder, strategy_index, seed, stream, device, on_experience=...)``: a finished
+run's record, or None when it was finished already (``experiments.runner.run_and_save``)."""
 
 
 def workers_for(jobs: int, n_tasks: int, device: str) -> int:
@@ -55,12 +60,10 @@ def _execute(position: int) -> tuple[int, bool]:
     """In a worker: run task ``position``; returns it and whether it ran (False: finished)."""
     import torch
 
-    from experiments.runner import run_and_save
-
     task = _TASKS[position]
     if task.cfg.threads:
         torch.set_num_threads(task.cfg.threads)
-    record = run_and_save(
+    record = _RUN[0](
         task.cfg,
         task.folder,
         task.strategy_index,
@@ -75,21 +78,21 @@ def _execute(position: int) -> tuple[int, bool]:
 def run_tasks(
     tasks: Sequence[Task],
     jobs: int,
+    run: Run,
     on_experience: Callable[[Task], None] | None = None,
     on_done: Callable[[Task, bool], None] | None = None,
 ) -> None:
-    """Run every task, ``jobs`` at a time (see the module docstring). ``on_experience`` hears
-    of each finished training experience, ``on_done`` of each finished run (with whether it
-    ran), both in this process. A run that raises stops the others and is raised here."""
-    from experiments.runner import run_and_save
-
+    """Run every task with ``run``, ``jobs`` at a time (see the module docstring).
+    ``on_experience`` hears of each finished training experience, ``on_done`` of each finished
+    run (with whether it ran), both in this process. A run that raises stops the others and
+    is raised here."""
     if not tasks:
         return
     workers = workers_for(jobs, len(tasks), tasks[0].device)
     if workers == 1:
         for task in tasks:
             hear = None if on_experience is None else (lambda _, t=task: on_experience(t))
-            record = run_and_save(
+            record = run(
                 task.cfg, task.folder, task.strategy_index, task.seed, task.stream,
                 task.device, on_experience=hear,
             )  # fmt: skip
@@ -99,6 +102,7 @@ def run_tasks(
     global _EVENTS
     context = multiprocessing.get_context("fork")
     _TASKS[:] = list(tasks)
+    _RUN[:] = [run]
     _EVENTS = context.SimpleQueue()
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
@@ -118,6 +122,7 @@ def run_tasks(
         _drain(tasks, on_experience)
     finally:
         _TASKS.clear()
+        _RUN.clear()
         _EVENTS = None
 
 

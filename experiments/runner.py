@@ -279,7 +279,7 @@ def run_experiment(
                 write_summary(folder)
 
         bar.set_description(f"0/{len(tasks)} runs")
-        run_tasks(tasks, cfg.jobs, heard, done)
+        run_tasks(tasks, cfg.jobs, run_and_save, heard, done)
     write_summary(folder)
     remove_empty_checkpoint_folder(folder)
     if plots:

@@ -29,7 +29,7 @@ def run_sweep_local(
     from alcl.results.files import write_summary
     from alcl.results.plots import draw_all
     from experiments.local_pool import Task, map_forked, run_tasks, workers_for
-    from experiments.runner import build_stream, load_data, resolve_device
+    from experiments.runner import build_stream, load_data, resolve_device, run_and_save
 
     claim(sweep)
     tasks = []
@@ -48,7 +48,7 @@ def run_sweep_local(
             if ran:
                 write_summary(task.folder)
 
-        run_tasks(tasks, jobs, on_done=done)
+        run_tasks(tasks, jobs, run_and_save, on_done=done)
     if plots:
         folders = [v.folder for v in sweep.variants if any((v.folder / "metrics").glob("*.json"))]
         parts = workers_for(jobs, 8, "cpu")

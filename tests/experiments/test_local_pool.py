@@ -11,7 +11,7 @@ import yaml
 from experiments import local_pool
 from experiments.cli import main
 from experiments.config import config_from_dict
-from experiments.runner import run_experiment
+from experiments.runner import run_and_save, run_experiment
 from tests.experiments.helpers import metrics_of
 
 TINY = {
@@ -50,11 +50,15 @@ def test_the_parent_hears_every_experience_and_every_run(tmp_path):
     (tmp_path / "metrics").mkdir()
     heard, done = [], []
     local_pool.run_tasks(
-        tasks, 2, lambda t: heard.append(t.strategy_index), lambda t, ran: done.append(ran)
+        tasks,
+        2,
+        run_and_save,
+        lambda t: heard.append(t.strategy_index),
+        lambda t, ran: done.append(ran),
     )
     assert sorted(heard) == [0, 0, 0, 1, 1, 1] and done == [True, True]
     done.clear()
-    local_pool.run_tasks(tasks, 2, on_done=lambda t, ran: done.append(ran))
+    local_pool.run_tasks(tasks, 2, run_and_save, on_done=lambda t, ran: done.append(ran))
     assert done == [False, False]  # finished: skipped
 
 
