@@ -8,7 +8,9 @@
 
 A sample can reach block k only if it has every column blocks 1..k read
 (absent columns are NaN), so routing by the columns an experience has is
-built into every path.
+built into every path. A network that chose its answering exits on validation
+(:mod:`alcl.answer_exits`) answers each row at most at the exit chosen for the
+deepest block it reaches; the full path is then that exit.
 
 The walker returns, per sample, the logits, the exit depth and the FLOPs it
 spent: the encoders it ran plus every decode it needed (one confidence
@@ -39,6 +41,13 @@ class Prediction:
     @property
     def labels(self) -> Tensor:
         return self.logits.argmax(dim=1)
+
+
+def _answer_depths(net: ExitNetwork, x: Tensor) -> Tensor | None:
+    """Per row, the deepest exit that may answer it: the deepest block its columns reach, or
+    the exit chosen on validation for that feature set (:mod:`alcl.answer_exits`)."""
+    answer = getattr(net, "answer_depths", None)
+    return answer(x) if answer is not None else net.depth_limits(x)
 
 
 def _resolve_rule(net: ExitNetwork, threshold: float | None, kind: str | None) -> tuple[float, str]:
@@ -75,7 +84,7 @@ def adaptive(
     """
     threshold, kind = _resolve_rule(net, threshold, kind)
     costs = exit_costs(net)
-    limit = net.depth_limits(x)  # None: every sample can reach every block
+    limit = _answer_depths(net, x)  # None: every sample is answered by the deepest block
     top = net.depth if max_depth is None else max(1, min(max_depth, net.depth))
     n = x.shape[0]
     if n == 0:
@@ -161,7 +170,9 @@ def adaptive_routed(
     n = x.shape[0]
     if n == 0:
         return adaptive(net, x, threshold, kind)
-    limit = net.usable_depth(x)
+    limit = _answer_depths(net, x)
+    if limit is None:
+        limit = torch.full((n,), net.depth, dtype=torch.long, device=x.device)
     if int(limit.min()) == 0:
         bad = int((limit == 0).nonzero()[0])
         raise ValueError(
@@ -260,7 +271,9 @@ def exit_table(net: ExitNetwork, x: Tensor) -> ExitTable:
     A sample that lacks the columns of a deeper block gets NaN logits there; :func:`decide`
     never reads them.
     """
-    limit = net.usable_depth(x)
+    limit = _answer_depths(net, x)
+    if limit is None:
+        limit = torch.full((x.shape[0],), net.depth, dtype=torch.long, device=x.device)
     if x.shape[0] and int(limit.min()) == 0:
         bad = int((limit == 0).nonzero()[0])
         raise ValueError(

@@ -40,6 +40,7 @@ from avalanche.training.plugins.evaluation import EvaluationPlugin, default_eval
 from avalanche.training.templates import SupervisedTemplate
 from torch import nn
 
+from alcl.answer_exits import ANSWERS
 from alcl.backbones import backbone_for
 from alcl.config import ModelConfig, TrainingConfig
 from alcl.growth import GrowthRule
@@ -80,6 +81,7 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         fast_loop: bool = True,
         precision: str = "fp32",
         cache_mb: float = 1024.0,
+        answer: str = "deepest",
     ) -> None:
         if not isinstance(model, self.network_type):
             raise TypeError(
@@ -105,6 +107,7 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         self.growth = growth
         self.optimizer_factory = optimizer_factory
         self.cache_mb = cache_mb
+        self.answer = answer  # which exit answers each feature set (alcl.answer_exits)
         self.last_step: TrainStep | None = None
         self.prepared_batches: TensorBatches | None = None  # this experience's batches
         self.cached_depth = 0  # blocks whose outputs the batches carry (0: none cached)
@@ -242,6 +245,13 @@ class GrowthParams:
 @dataclass(frozen=True)
 class ALParams(GrowthParams):
     freeze: bool = True
+    answer: str = "deepest"  # see alcl.answer_exits.ANSWERS
+
+    def problems(self) -> list[str]:
+        wrong = [] if self.answer in ANSWERS else [
+            f"answer must be one of {list(ANSWERS)}, got {self.answer!r}"
+        ]  # fmt: skip
+        return super().problems() + wrong
 
 
 def build_growing(
@@ -270,6 +280,7 @@ def build_growing(
         growth=growth,
         optimizer_factory=optimizer_for(training),
         cache_mb=params.cache_mb,
+        answer=getattr(params, "answer", "deepest"),
         **loop_kwargs(training, device, evaluator, plugins),
     )
 
@@ -280,7 +291,8 @@ register_strategy(
     ALParams,
     "Associated Learning: freeze old blocks, append feature-augmented ones "
     "(initial_blocks 0 means blocks_per_experience; cache_mb bounds the cache of "
-    "frozen-block outputs, 0 disables it)",
+    "frozen-block outputs, 0 disables it; answer best_valid lets each feature set be "
+    "answered by its best exit on validation, deepest by the full path)",
 )(build_growing)
 register_strategy(
     "al-nofreeze",

@@ -10,6 +10,10 @@ After each training experience i the strategy is evaluated on
   columns of now: the :class:`~alcl.evaluation.exits.ExitAccuracy` metric, read during
   the current-feature pass.
 
+With ``answer: best_valid`` (AL), the exit that answers the newest feature set is chosen on
+the validation sets seen so far, with the columns of now, right after training and before
+any evaluation (:mod:`alcl.answer_exits`); the table is recorded after every experience.
+
 After the last experience, a network with exits is also measured (FLOPs per exit,
 parameters per block, latency; :mod:`alcl.compute`) and its adaptive-inference
 threshold is calibrated on the validation sets and measured on the test sets,
@@ -34,6 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from alcl.answer_exits import choose_answer_exit
 from alcl.calibration import AdaptiveConfig, adaptive_report
 from alcl.evaluation import metrics
 from alcl.evaluation.accuracy import ExperienceAccuracy, evaluate
@@ -82,6 +87,7 @@ class Progress:
     CV: list[list[float]] = field(default_factory=list)  # validation, current features
     seconds: list[float] = field(default_factory=list)  # training wall clock per experience
     exits: list[list[float]] = field(default_factory=list)  # AL: accuracy of every exit
+    answers: list[list[int]] = field(default_factory=list)  # AL, answer best_valid: the table
 
     @property
     def done(self) -> int:
@@ -144,6 +150,10 @@ def run_protocol(
         start = time.perf_counter()
         strategy.train(experience, eval_streams=[])
         seconds.append(time.perf_counter() - start)
+        if getattr(strategy, "answer", "deepest") == "best_valid":  # before any evaluation
+            x, y = (torch.as_tensor(a, device=strategy.device)
+                    for a in _current_view(stream, "valid", now))  # fmt: skip
+            progress.answers.append(choose_answer_exit(strategy.model, x, y))
         R.append(evaluate(strategy, stream.test_stream, accuracy))
         C.append(evaluate(strategy, stream.view("test", upto=now), accuracy))
         exit_row = None if exits is None else exits.result(upto=now)  # during that pass
@@ -195,6 +205,7 @@ def run_protocol(
     if exit_rows:  # a network with exits
         net = strategy.model
         record.al = ALRecord(
+            answer_exits=progress.answers or None,
             exit_accuracy=exit_rows,
             block_widths=[block.width for block in net.blocks],
             block_columns=[int(block.columns.numel()) for block in net.blocks],

@@ -45,6 +45,7 @@ class ALRecord:
     block_columns: list[int]
     compute: dict[str, Any] | None = None  # alcl.evaluation.cost.compute_report
     adaptive: dict[str, Any] | None = None  # alcl.calibration.adaptive_report
+    answer_exits: list[list[int]] | None = None  # per experience: exit answering each depth
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
