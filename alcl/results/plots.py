@@ -379,6 +379,35 @@ def exits_figure(plt, groups: dict[str, list[RunRecord]], text: str):
     return fig
 
 
+def answer_exits_figure(plt, groups: dict[str, list[RunRecord]], text: str):
+    """The exit that answers each feature set after the last experience (``answer:
+    best_valid``), counted over seeds, against the full path's (the diagonal)."""
+    chose = {n: runs for n, runs in groups.items() if runs[0].al and runs[0].al.answer_exits}
+    fig, axes = _figure(plt, len(chose), 2.0, 2)
+    for ax, (name, runs) in zip(axes[:, 0], chose.items(), strict=True):
+        tables = [r.al.answer_exits[-1] for r in runs]
+        depth = max(len(t) for t in tables)
+        d = np.arange(1, depth + 1)
+        ax.plot(d, d, linestyle="--", color="0.6", label="full path (exit = block)")
+        counts: dict[tuple[int, int], int] = {}
+        for table in tables:
+            for block, exit_ in enumerate(table, start=1):
+                counts[block, exit_] = counts.get((block, exit_), 0) + 1
+        xs, ys, ns = (np.array(v) for v in zip(*[(b, e, n) for (b, e), n in counts.items()]))
+        ax.scatter(xs, ys, s=25 + 175 * ns / len(tables), color="C0", alpha=0.7,
+                   label="chosen on validation (area: seeds)")  # fmt: skip
+        for x, y, n in zip(xs, ys, ns, strict=True):
+            ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(7, -3))
+        ax.set_xticks(d)
+        ax.set_yticks(d)
+        ax.set_xlabel("feature set (deepest block its rows reach)")
+        ax.set_ylabel("answering exit")
+        ax.set_title(f"{display_name(name, runs[0].task_oracle)}: exit per feature set")
+    fig.suptitle(text)
+    _legend_below(fig, axes[-1, 0], ncols=1)
+    return fig
+
+
 def _future(runs: list[RunRecord], shape: tuple[int, int]) -> np.ndarray:
     """True for R[i][j], j > i: experience j's test set before training on it (in no metric)."""
     if runs[0].trains_once:
@@ -533,6 +562,11 @@ def figures(folder: str | Path, plt, part: int = 0, parts: int = 1) -> Iterator[
             exit_depth_figure(plt, adaptive, caption=means) if adaptive else None
         ),
         "accuracy_vs_time": lambda: accuracy_time_figure(plt, groups, text),
+        "answer_exits": lambda: (
+            answer_exits_figure(plt, groups, text)
+            if any(r.al is not None and r.al.answer_exits for r in runs)
+            else None
+        ),
     }
     for name, group in groups.items():
         draws[f"matrix_{_safe(name)}"] = lambda name=name, group=group: matrix_figure(

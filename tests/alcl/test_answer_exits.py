@@ -104,5 +104,8 @@ def test_a_run_records_its_tables_and_trains_exactly_as_the_full_path_run(tmp_pa
     assert best.al.exit_accuracy == deepest.al.exit_accuracy  # the choice never trains
     if tables[-1] == [1, 2, 3, 4]:
         assert best.accuracy_matrix == deepest.accuracy_matrix
+    from alcl.results.plots import draw_all
+
+    assert folder / "figures" / "answer_exits.png" in draw_all(folder)
     with pytest.raises(ConfigError, match=r"answer must be one of \['deepest', 'best_valid'\]"):
         config_from_dict({**base, "strategies": [{"name": "al", "answer": "best"}]})
