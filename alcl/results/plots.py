@@ -393,7 +393,8 @@ def answer_exits_figure(plt, groups: dict[str, list[RunRecord]], text: str):
         for table in tables:
             for block, exit_ in enumerate(table, start=1):
                 counts[block, exit_] = counts.get((block, exit_), 0) + 1
-        xs, ys, ns = (np.array(v) for v in zip(*[(b, e, n) for (b, e), n in counts.items()]))
+        cells = [(b, e, n) for (b, e), n in counts.items()]
+        xs, ys, ns = (np.array(v) for v in zip(*cells, strict=True))
         ax.scatter(xs, ys, s=25 + 175 * ns / len(tables), color="C0", alpha=0.7,
                    label="chosen on validation (area: seeds)")  # fmt: skip
         for x, y, n in zip(xs, ys, ns, strict=True):
