@@ -56,6 +56,18 @@ def workers_for(jobs: int, n_tasks: int, device: str) -> int:
     return max(1, min(jobs or cores, n_tasks))
 
 
+def _die_with_parent() -> None:
+    """In a worker: end when the parent ends (killed included), so no orphan keeps writing
+    into a folder that a resumed run may be using (Linux ``prctl(PR_SET_PDEATHSIG)``)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux's libc: the worker may outlive a killed parent
+        pass
+
+
 def _execute(position: int) -> tuple[int, bool]:
     """In a worker: run task ``position``; returns it and whether it ran (False: finished)."""
     import torch
@@ -105,7 +117,7 @@ def run_tasks(
     _RUN[:] = [run]
     _EVENTS = context.SimpleQueue()
     try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent) as pool:
             pending: set[Future] = {pool.submit(_execute, i) for i in range(len(tasks))}
             try:
                 while pending:
@@ -140,5 +152,5 @@ def map_forked(fn: Callable[..., Any], calls: Sequence[tuple], jobs: int) -> lis
     if workers == 1:
         return [fn(*args) for args in calls]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent) as pool:
         return list(pool.map(fn, *zip(*calls, strict=True)))

@@ -112,3 +112,55 @@ def test_a_sweep_runs_on_forked_workers_without_ray(tmp_path, capsys):
     assert all((p.parent / "figures" / "accuracy.png").is_file() for p in out.glob("*/config.yaml"))
     assert main(["sweep", str(config), "--out", str(out), "--jobs", "2", "--num-cpus", "2"]) == 2
     assert "--jobs runs without Ray" in capsys.readouterr().err
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for status in __import__("pathlib").Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            out.append(int(status.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "zombie" not in (__import__("pathlib").Path(f"/proc/{pid}/status").read_text())
+    except OSError:
+        return False
+
+
+@linux_only
+def test_workers_end_with_a_killed_parent_and_the_run_resumes_to_the_same_numbers(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    cfg = {**TINY, "training": {**TINY["training"], "epochs": 40}}
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({**cfg, "jobs": 2}))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "experiments.cli", "run", str(config), "--out", str(out)]
+    proc = subprocess.Popen([*command, "--no-progress"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "checkpoints").glob("*.pt")):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        workers = _children(proc.pid)
+        assert workers  # the forked workers
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers):
+        assert time.monotonic() < deadline, "a worker outlived its killed parent"
+        time.sleep(0.05)
+    assert main(["run", "--resume", "--out", str(out), "--no-progress"]) == 0
+    reference = run_experiment(config_from_dict(cfg), tmp_path / "ref", progress=False)
+    assert metrics_of(out) == metrics_of(reference)
