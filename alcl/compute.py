@@ -226,10 +226,3 @@ def seconds_per_sample_range(
 
     times = [t / max(len(x), 1) for t in wall_times(run_all, x.device, repeats, warmup)]
     return statistics.median(times), min(times), max(times)
-
-
-def seconds_per_sample(
-    fn: Callable[[Tensor], Any], x: Tensor, batch_size: int, repeats: int = 5, warmup: int = 1
-) -> float:
-    """Median wall-clock seconds per sample when ``fn`` runs over ``x`` in batches of ``batch_size``."""
-    return seconds_per_sample_range(fn, x, batch_size, repeats, warmup)[0]

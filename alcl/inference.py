@@ -50,6 +50,24 @@ def _answer_depths(net: ExitNetwork, x: Tensor) -> Tensor | None:
     return answer(x) if answer is not None else net.depth_limits(x)
 
 
+def _every_answer_depth(net: ExitNetwork, x: Tensor) -> Tensor:
+    """:func:`_answer_depths` as a tensor for every row, refusing a row no exit can serve."""
+    limit = _answer_depths(net, x)
+    if limit is None:
+        return torch.full((x.shape[0],), net.depth, dtype=torch.long, device=x.device)
+    if x.shape[0] and int(limit.min()) == 0:
+        _refuse_unreachable(limit)
+    return limit
+
+
+def _refuse_unreachable(limit: Tensor) -> None:
+    bad = int((limit == 0).nonzero()[0])
+    raise ValueError(
+        f"sample {bad} lacks columns that block 1 reads, so no exit can serve it; "
+        "every sample needs the first released feature group."
+    )
+
+
 def _resolve_rule(net: ExitNetwork, threshold: float | None, kind: str | None) -> tuple[float, str]:
     if threshold is None:
         rule = net.exit_rule
@@ -96,11 +114,7 @@ def adaptive(
         limit = limit.clamp(max=top)
         shallowest, deepest = (int(v) for v in torch.aminmax(limit))
         if shallowest == 0:
-            bad = int((limit == 0).nonzero()[0])
-            raise ValueError(
-                f"sample {bad} lacks columns that block 1 reads, so no exit can serve it; "
-                "every sample needs the first released feature group."
-            )
+            _refuse_unreachable(limit)
     thresholding = threshold <= 1.0
     if limit is None and not thresholding:  # the full path of complete rows: the plain chain
         s = None
@@ -170,15 +184,7 @@ def adaptive_routed(
     n = x.shape[0]
     if n == 0:
         return adaptive(net, x, threshold, kind)
-    limit = _answer_depths(net, x)
-    if limit is None:
-        limit = torch.full((n,), net.depth, dtype=torch.long, device=x.device)
-    if int(limit.min()) == 0:
-        bad = int((limit == 0).nonzero()[0])
-        raise ValueError(
-            f"sample {bad} lacks columns that block 1 reads, so no exit can serve it; "
-            "every sample needs the first released feature group."
-        )
+    limit = _every_answer_depth(net, x)
     thresholding = threshold <= 1.0
     logits = x.new_empty(n, net.n_classes)
     exit_depth = torch.empty(n, dtype=torch.long, device=x.device)
@@ -271,15 +277,7 @@ def exit_table(net: ExitNetwork, x: Tensor) -> ExitTable:
     A sample that lacks the columns of a deeper block gets NaN logits there; :func:`decide`
     never reads them.
     """
-    limit = _answer_depths(net, x)
-    if limit is None:
-        limit = torch.full((x.shape[0],), net.depth, dtype=torch.long, device=x.device)
-    if x.shape[0] and int(limit.min()) == 0:
-        bad = int((limit == 0).nonzero()[0])
-        raise ValueError(
-            f"sample {bad} lacks columns that block 1 reads, so no exit can serve it; "
-            "every sample needs the first released feature group."
-        )
+    limit = _every_answer_depth(net, x)
     outs, s = [], None
     for k, block in enumerate(net.blocks, start=1):
         s = block.encode(s, x)
