@@ -21,31 +21,11 @@ from experiments.benchmarks.common import markdown_table, setup, verdict
 
 
 def _config(args, precision: str):
+    from experiments.benchmarks.common import bands_al_config
     from experiments.config import config_from_dict
 
-    return config_from_dict(
-        {
-            "name": "bf16",
-            "device": "cpu",
-            "threads": 1,
-            "stream": {
-                "dataset": "fashion_mnist",
-                "grouping": "horizontal_bands",
-                "n_experiences": 4,
-                "valid_fraction": 0.15,
-            },  # fmt: skip
-            "model": {"widths": [args.width] * 4, "label_dim": 32},
-            "training": {
-                "epochs": args.epochs,
-                "batch_size": 128,
-                "optimizer": "adam",
-                "lr": 0.001,
-                "precision": precision,
-            },  # fmt: skip
-            "adaptive": {"latency_repeats": 0},
-            "strategies": ["al"],
-        }
-    )
+    raw = bands_al_config("bf16", args.width, args.epochs, precision=precision)
+    return config_from_dict(raw)
 
 
 def main() -> None:

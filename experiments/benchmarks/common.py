@@ -79,3 +79,33 @@ def without_timings(record: Any) -> Any:
     if isinstance(record, list):
         return [without_timings(v) for v in record]
     return record
+
+
+def bands_al_config(
+    name: str, width: int = 256, epochs: int = 1, batch_size: int = 128, **training
+) -> dict:
+    """The raw config of AL alone on the Fashion-MNIST row bands as ``alcl run`` reads it
+    (4 experiences, widths 4 x ``width``, Adam 1e-3, seed 0, one thread, no latency probe):
+    what the speed benchmarks measure. ``training``: more training keys (e.g. precision)."""
+    return {
+        "name": name,
+        "seeds": [0],
+        "device": "cpu",
+        "threads": 1,
+        "stream": {
+            "dataset": "fashion_mnist",
+            "grouping": "horizontal_bands",
+            "n_experiences": 4,
+            "valid_fraction": 0.15,
+        },  # fmt: skip
+        "model": {"widths": [width] * 4, "label_dim": 32},
+        "training": {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "optimizer": "adam",
+            "lr": 0.001,
+            **training,
+        },  # fmt: skip
+        "adaptive": {"latency_repeats": 0},
+        "strategies": ["al"],
+    }

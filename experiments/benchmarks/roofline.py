@@ -62,31 +62,10 @@ def peak(batch: int, width: int) -> tuple[float, list[list]]:
 
 
 def _config(args) -> object:
+    from experiments.benchmarks.common import bands_al_config
     from experiments.config import config_from_dict
 
-    return config_from_dict(
-        {
-            "name": "roofline",
-            "seeds": [0],
-            "device": "cpu",
-            "threads": 1,
-            "stream": {
-                "dataset": "fashion_mnist",
-                "grouping": "horizontal_bands",
-                "n_experiences": 4,
-                "valid_fraction": 0.15,
-            },  # fmt: skip
-            "model": {"widths": [args.width] * 4, "label_dim": 32},
-            "training": {
-                "epochs": args.epochs,
-                "batch_size": args.batch_size,
-                "optimizer": "adam",
-                "lr": 0.001,
-            },  # fmt: skip
-            "adaptive": {"latency_repeats": 0},
-            "strategies": ["al"],
-        }
-    )
+    return config_from_dict(bands_al_config("roofline", args.width, args.epochs, args.batch_size))
 
 
 def training(args):

@@ -32,22 +32,6 @@ from pathlib import Path
 
 import yaml
 
-CONFIG = {
-    "name": "bands_al_cost",
-    "seeds": [0],
-    "device": "cpu",
-    "threads": 1,
-    "stream": {
-        "dataset": "fashion_mnist",
-        "grouping": "horizontal_bands",
-        "n_experiences": 4,
-        "valid_fraction": 0.15,
-    },
-    "model": {"widths": [256, 256, 256, 256], "label_dim": 32},
-    "training": {"epochs": 1, "batch_size": 128, "optimizer": "adam", "lr": 0.001},
-    "strategies": ["al"],
-}
-
 
 def _child_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -150,7 +134,10 @@ def main() -> None:
     torch.set_num_threads(1)
     tmp = Path(tempfile.mkdtemp(prefix="alcl-run-cost-"))
     config = tmp / "bands.yaml"
-    cfg = {**CONFIG, "training": {**CONFIG["training"], "epochs": args.epochs}}
+    from experiments.benchmarks.common import bands_al_config
+
+    cfg = bands_al_config("bands_al_cost", epochs=args.epochs)
+    cfg["adaptive"] = {}  # the run's own latency probe is part of what is measured
     config.write_text(yaml.safe_dump(cfg))
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     runs = [whole_run(config, tmp / f"fresh{r}") for r in range(args.rounds)]
