@@ -2,7 +2,7 @@
 
 Every figure is saved as PNG and PDF under ``<folder>/figures``, drawn at a paper's
 single-column width (:data:`PRINT_WIDTH`) with no text under :data:`MIN_FONT` there. Its first
-line (:func:`caption`) names the dataset, the stream kind and grouping, the number of
+line (:func:`alcl.results.captions.caption`) names the dataset, the stream kind and grouping, the number of
 experiences and how many seeds its numbers come from. Runs of the same strategy with several
 seeds are drawn as their mean with ±1 std error bars (the sample std, ddof 1, as in the
 tables; ``mean ± std`` in the matrix cells);
@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from alcl.evaluation.record import RunRecord
-from alcl.results.files import CONFIG_FILE, FIGURES_DIR, load_runs
+from alcl.results.captions import caption, legend_label, mixed_seeds, read_grouping
+from alcl.results.files import FIGURES_DIR, load_runs
 from alcl.results.plots_adaptive import adaptive_figure, exit_depth_figure
 from alcl.results.tables import display_name
 
@@ -36,8 +37,6 @@ FONT = 8.5
 """The size (pt) of every text; a little above :data:`MIN_FONT` for the saved margins."""
 PAD = 0.02
 """Inches of margin around a saved figure's tight bounding box."""
-CAPTION_CHARS = 52
-"""Characters of a caption line at :data:`FONT` across :data:`PRINT_WIDTH`."""
 COLORS = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
@@ -87,99 +86,6 @@ def strategy_style(index: int) -> dict[str, Any]:
         "marker": MARKERS[index % len(MARKERS)],
         "linestyle": LINESTYLES[index // len(COLORS) % len(LINESTYLES)],
     }
-
-
-# ----------------------------------------------------------------------------- captions
-
-
-def read_grouping(folder: str | Path) -> str | None:
-    """``stream.grouping`` of the folder's ``config.yaml``; None without one (or a key)."""
-    import yaml
-
-    path = Path(folder) / CONFIG_FILE
-    if not path.is_file():
-        return None
-    try:
-        config = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError:
-        return None
-    stream = config.get("stream") if isinstance(config, dict) else None
-    grouping = stream.get("grouping") if isinstance(stream, dict) else None
-    return str(grouping) if grouping else None
-
-
-def _stream_parts(runs: list[RunRecord], grouping: str | None) -> list[str]:
-    """The dataset, and the stream kind with its grouping (feature-incremental streams only)."""
-    infos = [r.stream for r in runs if r.stream is not None]
-    if not infos:
-        return ["stream not recorded"]
-    dataset = " / ".join(sorted({i.dataset for i in infos}))
-    kind = " / ".join(sorted({i.kind for i in infos}))
-    return [dataset, f"{kind}, {grouping}" if grouping and kind == "feature_incremental" else kind]
-
-
-def seed_counts(runs: list[RunRecord]) -> dict[str, int]:
-    """The number of seeds of every strategy in ``runs``."""
-    counts: dict[str, set[int]] = defaultdict(set)
-    for run in runs:
-        counts[run.strategy].add(run.seed)
-    return {name: len(seeds) for name, seeds in counts.items()}
-
-
-def mixed_seeds(runs: list[RunRecord]) -> bool:
-    """Whether the strategies in ``runs`` ran different numbers of seeds."""
-    return len(set(seed_counts(runs).values())) > 1
-
-
-def _seeds_text(counts: list[int], spread: bool) -> list[str]:
-    """The caption's parts on seeds: how many, and what the figure draws of them."""
-    low, high = min(counts), max(counts)
-    if high == 1:
-        return ["1 seed"]
-    what = "mean ± 1 std" if spread else "mean"
-    if low == high:
-        return [f"{what} of {high} seeds"]
-    where = " where > 1" if spread and low == 1 else ""
-    return [f"{low}–{high} seeds by strategy (in legend)", f"{what}{where}"]
-
-
-def _wrap(parts: list[str], width: int) -> str:
-    lines = [parts[0]]
-    for part in parts[1:]:
-        if len(lines[-1]) + 3 + len(part) <= width:
-            lines[-1] += " · " + part
-        else:
-            lines.append(part)
-    return "\n".join(lines)
-
-
-def caption(
-    runs: list[RunRecord],
-    grouping: str | None = None,
-    spread: bool = True,
-    n_experiences: int | None = None,
-) -> str:
-    """The first line(s) of every figure of ``runs``: stream, experiences and seeds.
-
-    E.g. ``wine · feature_incremental, contiguous · 3 experiences · mean ± 1 std of 10
-    seeds``, wrapped to fit :data:`PRINT_WIDTH`. ``spread``: the figure shows a ±1 std
-    (else its numbers are means only); with one seed it says ``1 seed``, and when the
-    strategies ran different numbers of seeds it says so (the legend gives each one's).
-    """
-    n_exp = n_experiences or max(r.n_experiences for r in runs)
-    seeds = _seeds_text(list(seed_counts(runs).values()), spread)
-    experiences = f"{n_exp} experience{'s' if n_exp != 1 else ''}"
-    parts = [*_stream_parts(runs, grouping), experiences, *seeds]
-    return _wrap(parts, CAPTION_CHARS)
-
-
-def _label(name: str, runs: list[RunRecord], mixed: bool) -> str:
-    """A legend entry: the strategy (oracle marked), offline or not, and its seeds when the
-    strategies ran different numbers of them."""
-    n = len({r.seed for r in runs})
-    notes = ["offline"] if runs[0].trains_once else []
-    notes += [f"{n} seed{'s' if n != 1 else ''}"] if mixed else []
-    return display_name(name, runs[0].task_oracle) + (f" ({', '.join(notes)})" if notes else "")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -312,7 +218,7 @@ def _curve_figure(plt, groups, n_exp: int, panels, ylabel: str, text: str, forge
         first = 2 if forgetting else 1  # forgetting after the first experience is 0
         x = _experiments_axis(ax, n_exp, label=ax is axes[-1, 0], first=first)
         for index, (name, runs) in enumerate(groups.items()):
-            label = _label(name, runs, mixed) + (f" (= {same[name]})" if name in same else "")
+            label = legend_label(name, runs, mixed) + (f" (= {same[name]})" if name in same else "")
             if key not in runs[0].curves or (forgetting and runs[0].trains_once):
                 continue
             rows = _stack(runs, lambda r, k=key: r.curves[k])
@@ -497,7 +403,7 @@ def accuracy_time_figure(plt, groups: dict[str, list[RunRecord]], text: str):
         point = (seconds.mean(), acc.mean())
         mfc = "none" if hollow else style["color"]
         marker = {"marker": style["marker"], "color": style["color"], "markersize": 5}
-        ax.plot(*point, linestyle="none", mfc=mfc, label=_label(name, runs, mixed), **marker)
+        ax.plot(*point, linestyle="none", mfc=mfc, label=legend_label(name, runs, mixed), **marker)
         if len(runs) > 1:
             ax.errorbar(
                 *point,
