@@ -254,6 +254,10 @@ def all_exits(net: ExitNetwork, x: Tensor) -> list[Tensor]:
     """Logits of every shortcut 1..L, sharing one pass through the encoders."""
     if (net.usable_depth(x) < net.depth).any():
         raise ValueError("all_exits needs samples with every column the network reads.")
+    return _every_exit(net, x)
+
+
+def _every_exit(net: ExitNetwork, x: Tensor) -> list[Tensor]:
     outs, s = [], None
     for k, block in enumerate(net.blocks, start=1):
         s = block.encode(s, x)
@@ -278,11 +282,7 @@ def exit_table(net: ExitNetwork, x: Tensor) -> ExitTable:
     never reads them.
     """
     limit = _every_answer_depth(net, x)
-    outs, s = [], None
-    for k, block in enumerate(net.blocks, start=1):
-        s = block.encode(s, x)
-        outs.append(net.exit_logits(s, k))
-    return ExitTable(torch.stack(outs), limit)
+    return ExitTable(torch.stack(_every_exit(net, x)), limit)
 
 
 def decide(net: ExitNetwork, table: ExitTable, threshold: float, kind: str) -> Prediction:
