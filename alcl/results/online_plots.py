@@ -1,0 +1,57 @@
+"""The online protocol's figure: the cumulative error rate over the stream, per learner.
+
+It reads the files the online runs wrote (``<folder>/<dataset>/<learner>__shuffle<k>.json``,
+as :mod:`experiments.benchmarks.trapezoidal` writes them), never live objects: one panel per
+data set, the mean over shuffles with a band of ±1 std.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from alcl.results.plots import pyplot, save_figure, strategy_style
+
+COLUMN_WIDTH = 3.5  # inches: one column of a two-column paper
+
+
+def read_online_runs(folder: Path) -> dict[str, dict[str, list[dict]]]:
+    """dataset -> learner -> its runs' records, from the JSON files under ``folder``."""
+    runs: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for path in sorted(Path(folder).glob("*/*__shuffle*.json")):
+        record = json.loads(path.read_text())
+        runs[path.parent.name][record["learner"]].append(record)
+    return runs
+
+
+def plot_error_rates(folder: Path) -> list[Path]:
+    """``<folder>/figures/error_rate.{png,pdf}``; nothing (an empty list) if no run is on disk."""
+    runs = read_online_runs(folder)
+    if not runs:
+        return []
+    plt = pyplot()
+    learners = sorted({name for by in runs.values() for name in by})
+    fig, axes = plt.subplots(
+        len(runs), 1, figsize=(COLUMN_WIDTH, 1.9 * len(runs) + 0.9), squeeze=False
+    )
+    for ax, (dataset, by_learner) in zip(axes[:, 0], sorted(runs.items()), strict=True):
+        for name, records in sorted(by_learner.items()):
+            at = np.array(records[0]["curve_at"])
+            rates = np.array([r["error_rate"] for r in records if r["curve_at"] == list(at)])
+            mean, std = rates.mean(axis=0), rates.std(axis=0)
+            style = strategy_style(learners.index(name))
+            ax.plot(at, mean, color=style["color"], linestyle=style["linestyle"], label=name)
+            ax.fill_between(at, mean - std, mean + std, color=style["color"], alpha=0.15, lw=0)
+        n = len(next(iter(by_learner.values())))
+        ax.set_title(f"{dataset}, {Path(folder).name}, mean ± 1 std of {n} shuffles")
+        ax.set_ylabel("cumulative error rate")
+    axes[-1, 0].set_xlabel("instances seen")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    paths = save_figure(fig, Path(folder), "error_rate")
+    plt.close(fig)
+    return paths

@@ -1,0 +1,79 @@
+"""Trapezoidal, haphazard and obsolete streams: which columns each row shows."""
+
+import numpy as np
+import pytest
+
+from streams.evolving import (
+    EvolvingPattern,
+    chunk_bounds,
+    online_stream,
+    presence,
+    trapezoid_columns,
+)
+from streams.validation import DataError
+
+
+def test_trapezoid_widths_follow_the_definition():
+    # chunk k shows the first round(k d / 10) columns; Python rounds 10.5 to 10, as the papers' code
+    assert trapezoid_columns(24, 10) == [2, 5, 7, 10, 12, 14, 17, 19, 22, 24]
+    assert trapezoid_columns(21, 10)[4] == 10
+    # magic04's first chunk: round(1.0) = 1, raised to the 2 base features
+    assert trapezoid_columns(10, 10, base=2)[:3] == [2, 2, 3]
+
+
+def test_trapezoidal_mask_is_a_staircase_and_the_last_chunk_takes_the_rest():
+    mask = presence(23, 5, EvolvingPattern("trapezoidal", n_chunks=4), seed=0)
+    assert chunk_bounds(23, 4) == [(0, 5), (5, 10), (10, 15), (15, 23)]
+    widths = mask.sum(axis=1)
+    assert widths.tolist() == [1] * 5 + [2] * 5 + [4] * 5 + [5] * 8
+    # only leading columns are shown
+    assert all(mask[i, :w].all() and not mask[i, w:].any() for i, w in enumerate(widths))
+
+
+def test_haphazard_keeps_base_columns_and_is_seeded():
+    pattern = EvolvingPattern("haphazard", base=2, p=0.7)
+    a = presence(4000, 10, pattern, seed=3)
+    assert a[:, :2].all()
+    assert abs(a[:, 2:].mean() - 0.7) < 0.02
+    assert np.array_equal(a, presence(4000, 10, pattern, seed=3))
+    assert not np.array_equal(a, presence(4000, 10, pattern, seed=4))
+
+
+def test_obsolete_columns_arrive_and_vanish():
+    mask = presence(100, 6, EvolvingPattern("obsolete", n_chunks=5, base=1, lifetime=2), seed=0)
+    assert mask[:, 0].all()
+    first = mask[:, 1:].argmax(axis=0)
+    last = 99 - mask[::-1, 1:].argmax(axis=0)
+    assert (first > 0).all() and (last < 99).any()  # later arrival, earlier departure
+    # two chunks of 20 rows each, cut short only by the end of the stream
+    assert mask[:, 1:].sum(axis=0).tolist() == [40, 40, 40, 40, 20]
+    assert first.tolist() == [20, 20, 40, 60, 80]
+
+
+def test_online_stream_shuffles_and_hides_with_nan():
+    x = np.arange(40, dtype=np.float32).reshape(20, 2) + 1
+    y = np.arange(20) % 2
+    stream = online_stream(x, y, 2, EvolvingPattern("trapezoidal", n_chunks=2), seed=1)
+    assert sorted(stream.order.tolist()) == list(range(20))
+    assert np.array_equal(stream.y, y[stream.order])
+    assert np.isnan(stream.x[:10, 1]).all() and not np.isnan(stream.x[10:]).any()
+    assert np.array_equal(stream.x[10:], x[stream.order[10:]])
+
+
+@pytest.mark.parametrize(
+    "pattern, message",
+    [
+        (EvolvingPattern("spiral"), "online.pattern must be one of"),
+        (EvolvingPattern(n_chunks=0), "online.n_chunks must be >= 1"),
+        (EvolvingPattern("haphazard", p=1.5), "online.p must lie in"),
+        (EvolvingPattern(base=9), "lower online.base"),
+    ],
+)
+def test_bad_patterns_fail_with_the_fix(pattern, message):
+    with pytest.raises(DataError, match=message):
+        presence(30, 4, pattern, seed=0)
+
+
+def test_too_few_rows_for_the_chunks():
+    with pytest.raises(DataError, match="lower online.n_chunks"):
+        presence(5, 3, EvolvingPattern(n_chunks=10), seed=0)
