@@ -39,6 +39,7 @@ from streams.schedule import (
     check_explicit,
     deal,
     table_pieces,
+    trapezoid_groups,
 )
 from streams.tabular import TabularData
 from streams.text_encoding import encode_text, filled_pieces
@@ -169,6 +170,16 @@ def _column_groups(
         raise DataError(
             f"stream.groups is only used with grouping 'explicit', not {config.grouping!r}."
         )
+    if config.grouping == "trapezoidal":
+        extra = [
+            k for k in ("n_pieces", "order", "per_experience") if getattr(config, k) is not None
+        ]
+        if extra or config.shuffle:
+            raise DataError(
+                f"grouping 'trapezoidal' fixes the columns per experience; drop {extra or ['shuffle']}."
+            )
+        groups = trapezoid_groups(data.n_features, n_experiences)
+        return groups, [[f"columns{t + 1}"] if len(g) else [] for t, g in enumerate(groups)]
     pieces = _pieces(data, config, config.n_pieces or n_experiences, seed)
     dealt = deal(
         len(pieces), n_experiences, config.order, config.shuffle, config.per_experience, seed

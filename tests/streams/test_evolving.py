@@ -77,3 +77,15 @@ def test_bad_patterns_fail_with_the_fix(pattern, message):
 def test_too_few_rows_for_the_chunks():
     with pytest.raises(DataError, match="lower online.n_chunks"):
         presence(5, 3, EvolvingPattern(n_chunks=10), seed=0)
+
+
+def test_the_batch_trapezoid_releases_the_online_trapezoid_by_experience():
+    from streams import StreamConfig, build_stream, from_arrays
+
+    rng = np.random.default_rng(0)
+    data = from_arrays(rng.normal(size=(400, 24)).astype(np.float32), np.arange(400) % 2)
+    stream = build_stream(data, StreamConfig(n_experiences=10, grouping="trapezoidal"), seed=0)
+    widths = [len(stream.visible(t)) for t in range(10)]
+    assert widths == trapezoid_columns(24, 10)
+    with pytest.raises(DataError, match="grouping 'trapezoidal' fixes the columns"):
+        build_stream(data, StreamConfig(n_experiences=10, grouping="trapezoidal", shuffle=True), 0)
