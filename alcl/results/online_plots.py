@@ -16,6 +16,7 @@ import numpy as np
 from alcl.results.plots import pyplot, save_figure, strategy_style
 
 COLUMN_WIDTH = 3.5  # inches: one column of a two-column paper
+SETTLE = 0.05  # the x axis starts after this share of the stream
 
 
 def read_online_runs(folder: Path) -> dict[str, dict[str, list[dict]]]:
@@ -38,6 +39,7 @@ def plot_error_rates(folder: Path) -> list[Path]:
         len(runs), 1, figsize=(COLUMN_WIDTH, 1.9 * len(runs) + 0.9), squeeze=False
     )
     for ax, (dataset, by_learner) in zip(axes[:, 0], sorted(runs.items()), strict=True):
+        top = 0.0
         for name, records in sorted(by_learner.items()):
             at = np.array(records[0]["curve_at"])
             rates = np.array([r["error_rate"] for r in records if r["curve_at"] == list(at)])
@@ -45,6 +47,11 @@ def plot_error_rates(folder: Path) -> list[Path]:
             style = strategy_style(learners.index(name))
             ax.plot(at, mean, color=style["color"], linestyle=style["linestyle"], label=name)
             ax.fill_between(at, mean - std, mean + std, color=style["color"], alpha=0.15, lw=0)
+            settled = at >= SETTLE * at[-1]
+            top = max(top, float((mean + std)[settled].max()))
+        # the first rows' rates swing between 0 and 1; show the stream once it has settled
+        ax.set_xlim(SETTLE * at[-1], at[-1])
+        ax.set_ylim(0.0, min(1.0, 1.1 * top))
         n = len(next(iter(by_learner.values())))
         ax.set_title(f"{dataset}, {Path(folder).name}, mean ± 1 std of {n} shuffles")
         ax.set_ylabel("cumulative error rate")
