@@ -133,6 +133,15 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = config_from_dict(cfg.to_dict())  # re-check the overridden values
 
+    if cfg.protocol == "online":
+        from alcl.results.online_report import ONLINE_MD
+        from experiments.online_runner import run_online
+
+        folder = run_online(cfg, out=args.out, progress=not args.no_progress, resume=args.resume)
+        print((folder / ONLINE_MD).read_text())
+        print(f"results and figures: {folder}")
+        return 0
+
     from alcl.results.files import AGGREGATE_MD, load_runs
     from alcl.results.tables import SUMMARY_COLUMNS, format_table, summary_rows
     from experiments.runner import run_experiment
@@ -205,9 +214,20 @@ def _suite(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from alcl.results.plots import draw_all
+    from pathlib import Path
 
-    for path in draw_all(args.folder):
+    from alcl.results.online_report import ONLINE_DIR
+
+    if (Path(args.folder) / ONLINE_DIR).is_dir():  # an online folder: its table and figure
+        from alcl.results.online_plots import plot_error_rates
+        from alcl.results.online_report import write_online_report
+
+        paths = write_online_report(args.folder) + plot_error_rates(Path(args.folder))
+    else:
+        from alcl.results.plots import draw_all
+
+        paths = draw_all(args.folder)
+    for path in paths:
         print(path)
     return 0
 

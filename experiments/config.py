@@ -9,11 +9,13 @@ falls back to the default shown in the dataclasses below::
     threads: 0               # PyTorch CPU threads (0: PyTorch's default)
     jobs: 1                  # runs at once, in forked processes (0: one per core)
     output: results/default  # the results folder
+    protocol: batch          # batch (experiences) | online (prequential, experiments.online_runner)
     stream: {...}            # StreamConfig
     model: {...}             # ModelConfig (shared by AL and the baselines)
     training: {...}          # TrainingConfig (the same budget for every strategy)
     adaptive: {...}          # AdaptiveConfig (AL early exits, calibrated on validation)
     logging: {...}           # LoggingConfig (Avalanche's loggers, per run)
+    online: {...}            # OnlineConfig (protocol online: the feature-evolving pattern)
     strategies:              # names, or mappings with a name and hyper-parameters
       - al
       - {name: replay, mem_size: 200}
@@ -40,6 +42,7 @@ import yaml
 
 from alcl.calibration import AdaptiveConfig
 from alcl.config import ModelConfig, TrainingConfig
+from alcl.online.config import DEFAULT_LEARNERS, DEFAULT_SHUFFLES, OnlineConfig
 from alcl.registry import StrategyEntry, strategies
 from alcl.results.logs import LoggingConfig
 from experiments.backbone_config import check_backbone
@@ -49,7 +52,17 @@ from streams import StreamConfig, check_stream
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 DEFAULT_STRATEGIES = ("al", "naive", "replay", "cumulative", "joint")
-"""The strategies of a config that names none."""
+"""The strategies of a (batch) config that names none."""
+PROTOCOLS = ("batch", "online")
+"""``batch``: experiences, trained in epochs and tested on held-out rows
+(:mod:`experiments.runner`); ``online``: each row predicted, then learned, in one pass
+(:mod:`experiments.online_runner`)."""
+ONLINE_STREAM_KEYS = (
+    "dataset", "path", "data_root", "download", "target", "n_features", "header",
+    "file_encoding",
+)  # fmt: skip
+"""The stream keys the online protocol reads (which table to load); the others cut
+experiences, and ``online:`` says which columns each row shows instead."""
 
 
 @dataclass
@@ -93,6 +106,7 @@ class RunSettings:
     threads: int = 0
     jobs: int = 1  # runs at once in forked worker processes (0: one per core); see local_pool
     output: str = ""
+    protocol: str = "batch"  # see PROTOCOLS
 
 
 @dataclass
@@ -102,6 +116,7 @@ class ExperimentConfig(RunSettings):
     training: TrainingConfig = field(default_factory=TrainingConfig)
     adaptive: AdaptiveConfig = field(default_factory=AdaptiveConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    online: OnlineConfig = field(default_factory=OnlineConfig)
     strategies: list[StrategyConfig] = field(
         default_factory=lambda: [StrategyConfig(n) for n in DEFAULT_STRATEGIES]
     )
@@ -228,6 +243,54 @@ def _strategy(entry: Any, index: int) -> StrategyConfig:
     return StrategyConfig(name, label, entry, training)
 
 
+def _online_strategy(entry: Any, index: int) -> StrategyConfig:
+    """A ``strategies:`` entry under ``protocol: online``: a registered online learner
+    (:mod:`alcl.online`) and its keyword hyper-parameters, checked by building it once."""
+    import inspect
+
+    from alcl.online import ONLINE_LEARNERS, build_learner
+
+    where = f"strategies[{index}]"
+    if isinstance(entry, str):
+        entry = {"name": entry}
+    if not isinstance(entry, dict) or "name" not in entry:
+        raise ConfigError(
+            f"{where} must be an online learner's name or a mapping with a 'name' key, "
+            f"got {entry!r}."
+        )
+    entry = dict(entry)
+    name, label = entry.pop("name"), entry.pop("label", "")
+    if name not in ONLINE_LEARNERS:
+        raise ConfigError(
+            f"{where}: unknown online learner {name!r}; choose one of {sorted(ONLINE_LEARNERS)} "
+            "(protocol online runs online learners, not the batch strategies)."
+        )
+    if "training" in entry:
+        raise ConfigError(
+            f"{where}.training applies to protocol batch; an online learner takes its "
+            "settings (lr, ...) as its own keys."
+        )
+    signature = inspect.signature(ONLINE_LEARNERS[name].__init__)
+    allowed = [
+        k for k in signature.parameters if k not in ("self", "n_features", "n_classes", "seed")
+    ]
+    for key in entry:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise ConfigError(
+                f"{where}: online learner {name!r} has no hyper-parameter {key!r}; allowed: "
+                f"{allowed or 'none'} (and label).{hint}"
+            )
+    if not isinstance(label, str):
+        raise ConfigError(f"{where}.label must be a string, got {label!r}.")
+    try:
+        build_learner(name, 16, 2, 0, **entry)  # the values alone; the data is checked later
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"{where}: {err}") from None
+    return StrategyConfig(name, label, entry)
+
+
 def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
     """Check a plain mapping against the schema and build an :class:`ExperimentConfig`."""
     data = dict(data or {})
@@ -237,7 +300,15 @@ def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
         "training": TrainingConfig,
         "adaptive": AdaptiveConfig,
         "logging": LoggingConfig,
+        "online": OnlineConfig,
     }
+    protocol = data.get("protocol", RunSettings.protocol)
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"protocol must be one of {list(PROTOCOLS)}, got {protocol!r}.")
+    online = protocol == "online"
+    if online:
+        data.setdefault("seeds", list(range(DEFAULT_SHUFFLES)))
+        data.setdefault("strategies", list(DEFAULT_LEARNERS))
     if "streams" in data:
         raise ConfigError(
             "config.streams: this file is a suite of several streams; run it with "
@@ -257,11 +328,49 @@ def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
     if strategies is not None:
         if not isinstance(strategies, list) or not strategies:
             raise ConfigError("strategies must be a non-empty list of strategy names or mappings.")
-        parts["strategies"] = [_strategy(s, i) for i, s in enumerate(strategies)]
+        check = _online_strategy if online else _strategy
+        parts["strategies"] = [check(s, i) for i, s in enumerate(strategies)]
     top = _section(RunSettings, data, "config")
     cfg = ExperimentConfig(**dataclasses.asdict(top), **parts)
-    _check_values(cfg)
+    (_check_online if online else _check_values)(cfg)
     return cfg
+
+
+def _check_online(cfg: ExperimentConfig) -> None:
+    """``protocol: online``: the run settings, the table to load and the pattern; the batch
+    sections must keep their defaults, since nothing would read them."""
+
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            raise ConfigError(message)
+
+    need(len(cfg.seeds) > 0, "seeds must list at least one seed (a shuffle of the rows).")
+    need(cfg.jobs >= 0, f"jobs must be >= 0 (0: one run per CPU core), got {cfg.jobs}.")
+    need(cfg.threads >= 0, f"threads must be >= 0 (0: PyTorch's default), got {cfg.threads}.")
+    check_stream(cfg.stream, need)
+    defaults = StreamConfig()
+    for key in dataclasses.fields(StreamConfig):
+        if key.name not in ONLINE_STREAM_KEYS:
+            need(
+                getattr(cfg.stream, key.name) == getattr(defaults, key.name),
+                f"stream.{key.name} applies to protocol batch; under protocol online the "
+                "online section says which columns each row shows: remove it.",
+            )
+    for section, cls in (("model", ModelConfig), ("training", TrainingConfig)):
+        need(
+            getattr(cfg, section) == cls(),
+            f"{section} applies to protocol batch; an online learner takes its settings as "
+            f"its own keys under strategies: remove the {section} section.",
+        )
+    need(
+        cfg.adaptive == AdaptiveConfig(),
+        "adaptive applies to protocol batch (early exits calibrated on validation rows); "
+        "remove the adaptive section.",
+    )
+    cfg.online.check(need)
+    keys = [s.key for s in cfg.strategies]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")
 
 
 def _check_values(cfg: ExperimentConfig) -> None:
@@ -270,6 +379,10 @@ def _check_values(cfg: ExperimentConfig) -> None:
             raise ConfigError(message)
 
     need(len(cfg.seeds) > 0, "seeds must list at least one seed.")
+    need(
+        cfg.online == OnlineConfig(),
+        "online applies to protocol online; set protocol: online, or remove the online section.",
+    )
     need(
         cfg.device in ("cpu", "cuda", "auto") or cfg.device.startswith("cuda:"),
         f"device must be cpu, cuda, cuda:N or auto, got {cfg.device!r}.",

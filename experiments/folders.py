@@ -41,7 +41,7 @@ def check_output_folder(folder: Path) -> None:
         raise ConfigError(f"output folder {folder} is not writable; pass another --out.")
 
 
-COMPARABLE_SECTIONS = ("stream", "model", "training", "adaptive")
+COMPARABLE_SECTIONS = ("stream", "model", "training", "adaptive", "online")
 """Config sections whose change makes old and new runs of a folder incomparable."""
 
 
@@ -56,7 +56,9 @@ def _leaves(value, prefix: str) -> dict[str, object]:
 
 def _resolved(entry, cfg: ExperimentConfig) -> dict[str, object]:
     """A strategy entry as it runs: every hyper-parameter's value (absent columns resolved
-    against ``model.absent``) and its own training keys."""
+    against ``model.absent``) and its own training keys; an online learner's own keys."""
+    if cfg.protocol == "online":
+        return {"name": entry.name, **entry.params}
     params = entry.entry.resolve(entry.params)
     if "absent" in params:
         params["absent"] = entry.entry.absent_mode(entry.params, cfg.model.absent)
@@ -67,7 +69,7 @@ def incomparable(old: ExperimentConfig, new: ExperimentConfig) -> list[str]:
     """Each setting that differs between ``old`` and ``new`` and would make their runs
     incomparable, as ``key: old -> new``. Seeds and strategies may be added (or dropped)."""
     old_data, new_data = old.to_dict(), new.to_dict()
-    before, after = {}, {}
+    before, after = {"protocol": old.protocol}, {"protocol": new.protocol}
     for section in COMPARABLE_SECTIONS:
         before |= _leaves(old_data[section], section)
         after |= _leaves(new_data[section], section)
@@ -87,8 +89,9 @@ def incomparable(old: ExperimentConfig, new: ExperimentConfig) -> list[str]:
 
 def _finished(folder: Path) -> bool:
     from alcl.results.files import METRICS_DIR
+    from alcl.results.online_report import ONLINE_DIR
 
-    return any((folder / METRICS_DIR).glob("*.json"))
+    return any((folder / METRICS_DIR).glob("*.json")) or any((folder / ONLINE_DIR).glob("*.json"))
 
 
 def folder_conflict(folder: Path, cfg: ExperimentConfig) -> str | None:

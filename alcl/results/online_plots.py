@@ -1,31 +1,21 @@
 """The online protocol's figure: the cumulative error rate over the stream, per learner.
 
-It reads the files the online runs wrote (``<folder>/<dataset>/<learner>__shuffle<k>.json``,
-as :mod:`experiments.benchmarks.trapezoidal` writes them), never live objects: one panel per
-data set, the mean over shuffles with a band of ±1 std.
+It reads the records the online runs wrote under a folder (:mod:`alcl.results.online_report`:
+``alcl run`` and :mod:`experiments.benchmarks.trapezoidal` alike), never live objects: one
+panel per data set, the mean over shuffles with a band of ±1 std.
 """
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from alcl.results.online_report import pattern_label, read_online_runs
 from alcl.results.plots import pyplot, save_figure, strategy_style
 
 COLUMN_WIDTH = 3.5  # inches: one column of a two-column paper
 SETTLE = 0.05  # the x axis starts after this share of the stream
-
-
-def read_online_runs(folder: Path) -> dict[str, dict[str, list[dict]]]:
-    """dataset -> learner -> its runs' records, from the JSON files under ``folder``."""
-    runs: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-    for path in sorted(Path(folder).glob("*/*__shuffle*.json")):
-        record = json.loads(path.read_text())
-        runs[path.parent.name][record["learner"]].append(record)
-    return runs
 
 
 def plot_error_rates(folder: Path) -> list[Path]:
@@ -34,16 +24,17 @@ def plot_error_rates(folder: Path) -> list[Path]:
     if not runs:
         return []
     plt = pyplot()
-    learners = sorted({name for by in runs.values() for name in by})
+    learners = list(dict.fromkeys(name for by in runs.values() for name in by))
     fig, axes = plt.subplots(
         len(runs), 1, figsize=(COLUMN_WIDTH, 1.9 * len(runs) + 0.9), squeeze=False
     )
     for ax, (dataset, by_learner) in zip(axes[:, 0], sorted(runs.items()), strict=True):
         top = 0.0
-        for name, records in sorted(by_learner.items()):
+        for name, records in by_learner.items():
             at = np.array(records[0]["curve_at"])
             rates = np.array([r["error_rate"] for r in records if r["curve_at"] == list(at)])
-            mean, std = rates.mean(axis=0), rates.std(axis=0)
+            mean = rates.mean(axis=0)
+            std = rates.std(axis=0, ddof=1) if len(rates) > 1 else np.zeros_like(mean)
             style = strategy_style(learners.index(name))
             ax.plot(at, mean, color=style["color"], linestyle=style["linestyle"], label=name)
             ax.fill_between(at, mean - std, mean + std, color=style["color"], alpha=0.15, lw=0)
@@ -52,8 +43,10 @@ def plot_error_rates(folder: Path) -> list[Path]:
         # the first rows' rates swing between 0 and 1; show the stream once it has settled
         ax.set_xlim(SETTLE * at[-1], at[-1])
         ax.set_ylim(0.0, min(1.0, 1.1 * top))
-        n = len(next(iter(by_learner.values())))
-        ax.set_title(f"{dataset}, {Path(folder).name}, mean ± 1 std of {n} shuffles")
+        n = max(len(records) for records in by_learner.values())
+        patterns = sorted({pattern_label(r) for rs in by_learner.values() for r in rs})
+        shuffles = "1 shuffle" if n == 1 else f"mean ± 1 std of {n} shuffles"
+        ax.set_title(f"{dataset}, {', '.join(patterns)}, {shuffles}")
         ax.set_ylabel("cumulative error rate")
     axes[-1, 0].set_xlabel("instances seen")
     handles, labels = axes[0, 0].get_legend_handles_labels()

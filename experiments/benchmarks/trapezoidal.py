@@ -34,8 +34,14 @@ from pathlib import Path
 import numpy as np
 
 from alcl.online import build_learner, prequential
-from alcl.results.stats import mean_ci, paired
-from experiments.benchmarks.common import markdown_table, setup
+from alcl.results.online_report import (
+    HEADER,
+    majority_floor,
+    markdown,
+    online_rows,
+    read_online_runs,
+)
+from experiments.benchmarks.common import setup
 from streams import from_csv, from_libsvm, from_table
 from streams.evolving import EvolvingPattern, online_stream
 
@@ -87,9 +93,12 @@ def run_one(path: Path, table, pattern: str, dataset: str, learner: str, shuffle
     record = {
         **dataclasses.asdict(result),
         "learner": learner,  # the row's name (a variant runs a registered learner)
+        "order": LEARNERS.index(learner),
         "params": params,
         "pattern": pattern,
+        "online": dataclasses.asdict(pattern_of(pattern, dataset)),
         "dataset": dataset,
+        "majority_floor": int(len(stream.y) - np.bincount(stream.y).max()),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -98,57 +107,34 @@ def run_one(path: Path, table, pattern: str, dataset: str, learner: str, shuffle
     return record
 
 
-def load(out: Path, pattern: str, dataset: str, learner: str, shuffles: int) -> list[dict]:
-    runs = []
-    for k in range(shuffles):
-        path = out / pattern / dataset / f"{learner}__shuffle{k}.json"
-        if path.exists():
-            runs.append(json.loads(path.read_text()))
-    return runs
-
-
 def report(out: Path, pattern: str, datasets: list[str], shuffles: int) -> str:
-    lines = [f"## {pattern} ({shuffles} shuffles, errors mean ± std as published; bal. acc.)", ""]
+    """Per data set, :func:`alcl.results.online_report.online_rows` with the published number
+    and its relative difference beside the balanced accuracy."""
+    runs = read_online_runs(out / pattern)
+    lines = [f"## {pattern} ({shuffles} shuffles; errors mean ± std (ddof 1); bal. acc.)", ""]
     for dataset in datasets:
-        runs = {name: load(out, pattern, dataset, name, shuffles) for name in LEARNERS}
-        floor = np.mean([r["errors"] for r in runs["majority"]]) if runs["majority"] else np.nan
+        by_learner = runs.get(dataset, {})
+        if not by_learner:
+            continue
+        records = [r for rs in by_learner.values() for r in rs]
         rows = []
-        for name, rs in runs.items():
-            if not rs:
-                continue
-            errors = np.array([r["errors"] for r in rs], dtype=float)
-            bal = mean_ci([r["balanced_accuracy"] for r in rs])
+        for row in online_rows(by_learner):
+            name = row[0]
             published = PUBLISHED[pattern][dataset].get(name)
             if published is None:
                 vs = "-"
             else:
-                rel = errors.mean() / published - 1.0
+                mean = np.mean([r["errors"] for r in by_learner[name]])
+                rel = mean / published - 1.0
                 ok = abs(rel) <= TOLERANCE.get(name, 0.05)
                 vs = f"{published:g} ({rel:+.1%}, {'met' if ok else 'NOT met'})"
-            speed = np.mean([r["n_instances"] / max(r["seconds"], 1e-9) for r in rs])
-            row = [name, len(rs), f"{errors.mean():.1f} ± {errors.std():.1f}", bal.format(3), vs]
-            if name != "al" and runs["al"] and len(runs["al"]) == len(rs):
-                pair = paired([-r["errors"] for r in runs["al"]], [-r["errors"] for r in rs])
-                row.append(
-                    f"{-pair.mean_diff:+.1f} ± {pair.ci.half_width:.1f}, p={pair.p_value:.3g}, "
-                    f"AL fewer in {pair.wins}/{pair.n}"
-                )
-            else:
-                row.append("-")
-            row += [f"{speed:,.0f}", f"{np.mean([r['seconds'] for r in rs]):.2f}"]
-            rows.append(row)
-        header = [
-            "learner",
-            "n",
-            "errors",
-            "balanced acc.",
-            "published (diff)",
-            "AL − learner errors (95 % CI, Wilcoxon)",
-            "instances/s",
-            "s/run",
+            rows.append([*row[:6], vs, *row[6:]])
+        lines += [
+            f"### {dataset} (majority-class floor: {majority_floor(records):.1f} errors)",
+            "",
+            markdown([*HEADER[:6], "published (diff)", *HEADER[6:]], rows),
+            "",
         ]
-        lines += [f"### {dataset} (majority-class floor: {floor:.1f} errors)", ""]
-        lines += [markdown_table(header, rows), ""]
     return "\n".join(lines)
 
 

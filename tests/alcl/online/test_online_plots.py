@@ -6,7 +6,8 @@ import json
 import numpy as np
 
 from alcl.online import build_learner, prequential
-from alcl.results.online_plots import plot_error_rates, read_online_runs
+from alcl.results.online_plots import plot_error_rates
+from alcl.results.online_report import read_online_runs
 
 
 def test_error_rate_figure_from_files(tmp_path):
