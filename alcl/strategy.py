@@ -253,6 +253,18 @@ class ALParams(GrowthParams):
         ]  # fmt: skip
         return super().problems() + wrong
 
+    def stream_problems(self, kind: str) -> list[str]:
+        """What this AL cannot do on a stream of ``kind`` (checked by the experiment config)."""
+        if kind == "class_incremental" and self.freeze:
+            return [
+                "al cannot learn a class that first appears after experience 1 of a "
+                "class_incremental stream: block 1's label autoencoder, its only way to the "
+                "logits, is frozen before the class arrives, and old rows would be answered "
+                "by blocks that never saw theirs; remove al, or run al-nofreeze (it learns them, "
+                "and forgets as fine-tuning does)"
+            ]
+        return []
+
 
 def build_growing(
     problem: Problem,

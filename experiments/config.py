@@ -399,6 +399,9 @@ def _check_values(cfg: ExperimentConfig) -> None:
             )
     cfg.adaptive.check(need)
     for i, entry in enumerate(cfg.strategies):
+        for problem in getattr(entry.options, "stream_problems", lambda kind: [])(cfg.stream.kind):
+            need(False, f"strategies[{i}]: {problem}.")
+    for i, entry in enumerate(cfg.strategies):
         if entry.name == "pnn":
             need(
                 len(set(cfg.model.widths)) == 1,

@@ -1,4 +1,4 @@
-"""The online feature-evolving benchmark: trapezoidal and haphazard streams, prequential errors.
+"""The online feature-evolving benchmark: trapezoidal, haphazard (and obsolete) streams, prequential errors.
 
 Every learner of :mod:`alcl.online` runs the online protocol (predict, then learn, one pass)
 over 20 seeded shuffles of german, svmguide3 and magic04 (``../shared/data/feature_evolving``),
@@ -11,6 +11,11 @@ Wilcoxon signed-rank p-value, shuffles where AL erred less).
 Each run is written as it ends to ``OUT/<pattern>/<dataset>/<learner>__shuffle<k>.json``; a
 rerun skips the runs on disk, so an interrupted benchmark resumes. The error-rate figure is
 drawn from those files (``OUT/<pattern>/figures/error_rate.png``).
+
+``--patterns obsolete`` adds the pattern no paper here reports: the 22, 19 or 8 auxiliary
+columns in 9 groups, group g arriving with chunk g + 1 and vanishing 5 chunks later, so rows
+miss columns that AL's earlier blocks read; ``al`` (running means for them) and ``al-route``
+(an earlier exit) measure the two policies.
 
     OMP_NUM_THREADS=1 python -m experiments.benchmarks.trapezoidal [--shuffles 20]
         [--patterns trapezoidal,haphazard] [--datasets german,svmguide3,magic04] [--out DIR]
@@ -120,7 +125,7 @@ def report(out: Path, pattern: str, datasets: list[str], shuffles: int) -> str:
         rows = []
         for row in online_rows(by_learner):
             name = row[0]
-            published = PUBLISHED[pattern][dataset].get(name)
+            published = PUBLISHED.get(pattern, {}).get(dataset, {}).get(name)
             if published is None:
                 vs = "-"
             else:
@@ -165,7 +170,7 @@ def tune() -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shuffles", type=int, default=20)
-    parser.add_argument("--patterns", default="trapezoidal,haphazard")
+    parser.add_argument("--patterns", default="trapezoidal,haphazard")  # or obsolete
     parser.add_argument("--datasets", default="german,svmguide3,magic04")
     parser.add_argument("--learners", default=",".join(LEARNERS))  # al-route: haphazard only
     parser.add_argument("--out", default="results/benchmarks/trapezoidal")

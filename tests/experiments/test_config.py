@@ -92,6 +92,11 @@ def test_round_trip_through_yaml():
             {"model": {"widths": [64, 32]}, "strategies": ["pnn"]},
             r"pnn columns have one width per layer",
         ),
+        (
+            {"stream": {"kind": "class_incremental", "n_experiences": 2}},
+            r"strategies\[0\]: al cannot learn a class that first appears after experience 1 .*"
+            r"remove al, or run al-nofreeze \(it learns them, and forgets as fine-tuning does\)\.$",
+        ),
     ],
 )
 def test_bad_configs_are_rejected_with_the_key_named(data, message):
@@ -129,3 +134,13 @@ def test_a_strategy_may_override_training_keys_for_itself_alone():
     ):
         with pytest.raises(ConfigError, match=message):
             config_from_dict({"strategies": [{"name": "naive", "training": bad}]})
+
+
+def test_al_without_freezing_and_the_baselines_run_class_incremental_streams():
+    cfg = config_from_dict(
+        {
+            "stream": {"kind": "class_incremental", "n_experiences": 2},
+            "strategies": ["al-nofreeze", "naive", {"name": "al", "freeze": False}],
+        }
+    )
+    assert [s.key for s in cfg.strategies] == ["al-nofreeze", "naive", "al"]
