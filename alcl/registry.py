@@ -37,11 +37,14 @@ STRATEGY_MODULES = (
     "alcl.baselines.snapshot_route",
     "alcl.baselines.bp_matched",
     "alcl.baselines.bag_of_embeddings",
+    "alcl.baselines.online_peers",
 )
 """Where strategies register themselves (imported by :func:`strategies`)."""
 
 ROUTED = "routed"
 """The ``absent`` value recorded for growing stacks, which never read absent columns."""
+OWN = "own"
+"""The ``absent`` value recorded for a strategy that reads NaN itself (the online peers)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class StrategyEntry:
     ``stores_samples``: keeps past training samples (rehearsal).
     ``backbone``: the backbone it always builds on, whatever ``model.backbone`` names (empty:
     ``model.backbone``); the config checks that the stream suits it.
+    ``reads_nan``: it reads absent columns (NaN) itself, its own way (recorded as "own").
+    ``two_classes``: it is a binary classifier (OLSF); on more classes its builder refuses.
     """
 
     name: str
@@ -116,6 +121,8 @@ class StrategyEntry:
     stores_samples: bool = False
     backbone: str = ""
     source: str = ""
+    reads_nan: bool = False
+    two_classes: bool = False
 
     def options(self, given: dict[str, Any] | None = None) -> Any:
         """The typed hyper-parameters: defaults overlaid by ``given`` (checked by the config)."""
@@ -127,6 +134,8 @@ class StrategyEntry:
 
     def absent_mode(self, given: dict[str, Any], default: str) -> str:
         """How this strategy sees absent columns, given its parameters and ``model.absent``."""
+        if self.reads_nan:
+            return OWN
         if not self.fixed_width:
             return ROUTED
         return self.options(given).absent or default

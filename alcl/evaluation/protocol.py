@@ -196,7 +196,10 @@ def run_protocol(
         curves=curves,
         final=final,
         train_seconds=seconds,
-        n_parameters=int(sum(p.numel() for p in strategy.model.parameters())),
+        n_parameters=int(
+            getattr(strategy.model, "n_parameters", None)  # a model that counts its own
+            or sum(p.numel() for p in strategy.model.parameters())
+        ),
         model_fingerprint=weights_fingerprint(strategy.model),
         stored_samples=stored_samples(
             strategy, sum(len(e.dataset) for e in stream.train_stream), trains_once

@@ -69,12 +69,19 @@ class _AuxDrop(OnlineLearner):
             loss=loss,
         )
 
-    def step(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def _split(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         aux = x[:, self.n_base :]
         present = ~np.isnan(aux)
-        base = np.nan_to_num(x[:, : self.n_base], nan=0.0)
-        return self.net.step(base, np.asarray(y), np.where(present, aux, 0.0), present)
+        return np.nan_to_num(x[:, : self.n_base], nan=0.0), np.where(present, aux, 0.0), present
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        base, aux, present = self._split(x)
+        return self.net.scores(base, aux, present)
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        base, aux, present = self._split(x)
+        return self.net.step(base, np.asarray(y), aux, present)
 
 
 @register_online("aux_drop_odl")

@@ -88,15 +88,10 @@ class HedgeNetwork:
         rest = self.rng.random((n, width - self.n_aux)) >= rate
         return np.concatenate([aux_mask, rest], axis=1) / (1.0 - self.p)
 
-    def step(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        aux: np.ndarray | None = None,
-        aux_mask: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Predict ``y`` from ``x`` (and the auxiliary features), then take one hedge step."""
-        n = len(y)
+    def _forward(self, x, aux, aux_mask, train: bool):
+        """Every layer's input, pre-activation and output, the aux-layer mask, each head's
+        probabilities and their hedge mix. ``train``: the aux layer's units are dropped at
+        random (a draw from the generator); otherwise by their expectation, drawing nothing."""
         inputs, pre, outs, drop = [], [], [], None
         h = x
         for k, (w, bias) in enumerate(self.layers):
@@ -107,11 +102,39 @@ class HedgeNetwork:
             pre.append(z)
             h = np.maximum(z, 0.0)
             if k == self.aux_layer:
-                drop = self._drop_mask(aux_mask.astype(np.float64))
+                mask = aux_mask.astype(np.float64)
+                drop = self._drop_mask(mask) if train else self._expected_mask(mask)
                 h = h * drop
             outs.append(h)
         probs = [_softmax(outs[k] @ w.T + bias) for k, (w, bias) in self.heads.items()]
         mixed = sum(a * p for a, p in zip(self.alpha, probs, strict=True))
+        return inputs, pre, outs, drop, probs, mixed
+
+    def _expected_mask(self, aux_mask: np.ndarray) -> np.ndarray:
+        """:meth:`_drop_mask` in expectation: absent aux units 0, the rest kept with the
+        probability the random mask keeps them."""
+        width = self.layers[self.aux_layer][0].shape[0]
+        missing = self.n_aux - aux_mask.sum(axis=1, keepdims=True)
+        rate = np.clip((self.p * width - missing) / (width - self.n_aux), 0.0, 1.0)
+        rest = np.broadcast_to(1.0 - rate, (aux_mask.shape[0], width - self.n_aux))
+        return np.concatenate([aux_mask, rest], axis=1) / (1.0 - self.p)
+
+    def scores(self, x: np.ndarray, aux=None, aux_mask=None) -> np.ndarray:
+        """Log of the hedge mix of the heads' probabilities, changing nothing."""
+        if self.n_aux and aux is None:
+            raise ValueError("this network has auxiliary inputs; pass aux and aux_mask.")
+        return np.log(np.maximum(self._forward(x, aux, aux_mask, train=False)[-1], 1e-300))
+
+    def step(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        aux: np.ndarray | None = None,
+        aux_mask: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Predict ``y`` from ``x`` (and the auxiliary features), then take one hedge step."""
+        n = len(y)
+        inputs, pre, outs, drop, probs, mixed = self._forward(x, aux, aux_mask, train=True)
         prediction = mixed.argmax(axis=1)
 
         rows = np.arange(n)

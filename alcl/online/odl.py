@@ -49,6 +49,9 @@ class ODL(OnlineLearner):
             loss=loss,
         )
 
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        return self.net.scores(np.nan_to_num(np.atleast_2d(np.asarray(x, dtype=np.float64))))
+
     def step(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         x = np.nan_to_num(np.atleast_2d(np.asarray(x, dtype=np.float64)), nan=0.0)
         return self.net.step(x, np.asarray(y))

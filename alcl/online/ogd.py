@@ -25,10 +25,16 @@ class OGDLogistic(OnlineLearner):
         self.b = np.zeros(n_classes)
         self.scaler = RunningScaler(n_features) if scale else None
 
+    def _inputs(self, x: np.ndarray) -> np.ndarray:
+        z = self.scaler.transform(x) if self.scaler else x
+        return np.nan_to_num(z, nan=0.0)
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        return self._inputs(np.atleast_2d(np.asarray(x, dtype=np.float64))) @ self.w.T + self.b
+
     def step(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        z = self.scaler.transform(x) if self.scaler else x
-        z = np.nan_to_num(z, nan=0.0)
+        z = self._inputs(x)
         logits = z @ self.w.T + self.b
         prediction = logits.argmax(axis=1)
         p = np.exp(logits - logits.max(axis=1, keepdims=True))

@@ -58,6 +58,14 @@ class OLSF(OnlineLearner):
             predictions[i] = self._learn_one(row, 1.0 if label == 1 else -1.0)
         return predictions
 
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """(0, margin) per row: class 1 where the margin on the features seen so far is > 0."""
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        z = self.scaler.transform(x) if self.scaler else x
+        z = np.where(np.isnan(x), 0.0, z)
+        margin = z[:, self.seen] @ self.w[self.seen]
+        return np.stack([np.zeros_like(margin), margin], axis=1)
+
     def _learn_one(self, row: np.ndarray, sign: float) -> int:
         present = ~np.isnan(row)
         z = self.scaler.transform(row) if self.scaler else row

@@ -13,8 +13,10 @@ from experiments.runner import run_one
 from streams import build_stream, load_stream_data
 from tests.experiments.helpers import without_timings
 
-# every strategy that reads tables (bag-of-embeddings reads token ids: its own tests)
+# every strategy that reads tables (bag-of-embeddings reads token ids: its own tests); wine
+# has 3 classes, so a binary one (OLSF) resumes on breast cancer
 STRATEGIES = {name: e for name, e in strategies().items() if not e.backbone}
+BINARY = {name for name, e in STRATEGIES.items() if e.two_classes}
 SMALL_MEMORY = {"replay": {"mem_size": 20}, "der": {"mem_size": 20}}
 SMALL_MEMORY |= {name: {"patterns_per_exp": 10} for name in ("gem", "agem")}
 CONFIG = {
@@ -37,7 +39,14 @@ def setting():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     cfg = config_from_dict(CONFIG)
-    yield cfg, build_stream(load_stream_data(cfg.stream), cfg.stream, 0)
+    binary = config_from_dict(
+        {**CONFIG, "stream": {"dataset": "breast_cancer", "n_experiences": 3}}
+    )
+    streams = {
+        c.stream.dataset: build_stream(load_stream_data(c.stream), c.stream, 0)
+        for c in (cfg, binary)
+    }
+    yield {False: (cfg, streams["wine"]), True: (binary, streams["breast_cancer"])}
     torch.set_num_threads(threads)
 
 
@@ -45,7 +54,7 @@ def setting():
 def test_a_stopped_and_resumed_run_equals_the_uninterrupted_one(
     setting, index, tmp_path, monkeypatch
 ):
-    cfg, stream = setting
+    cfg, stream = setting[sorted(STRATEGIES)[index] in BINARY]
     trains_once = STRATEGIES[cfg.strategies[index].name].trains_once
     stop_after = 1  # the first of 3 experiences (Joint: its only one, so it resumes finished)
     uninterrupted = run_one(cfg, index, 0, stream, "cpu")
@@ -74,7 +83,7 @@ def test_al_killed_after_its_last_experience_resumes_to_the_calibration(
     setting, tmp_path, monkeypatch
 ):
     """A checkpoint after the last experience: only AL's compute and calibration step remain."""
-    cfg, stream = setting
+    cfg, stream = setting[False]
     index = sorted(STRATEGIES).index("al")
     uninterrupted = run_one(cfg, index, 0, stream, "cpu")
     save = RunCheckpoint.save
