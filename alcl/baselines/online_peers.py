@@ -5,7 +5,9 @@ Each peer is its online learner (:mod:`alcl.online`, with its paper's defaults) 
 Avalanche ``SupervisedTemplate``: a training experience streams its training rows through
 the learner's own predict-then-learn step, one row at a time as the papers do, in
 ``training.epochs`` passes of ``training.batch_size`` shuffled minibatches (the shared
-budget); evaluation asks the learner's :meth:`~alcl.online.OnlineLearner.scores`, which
+budget), with ``training.lr`` as the learner's learning rate (OGD, ODL, Aux-Drop; set or
+tune it per strategy like any training key: the papers use 0.1, Aux-Drop 0.01 on magic04);
+its other hyper-parameters are the strategy's own keys. Evaluation asks the learner's :meth:`~alcl.online.OnlineLearner.scores`, which
 changes nothing. Absent columns stay NaN: every peer was built to read rows that lack
 features (each treats them its own way), so none of them goes through ``FillAbsent``.
 
@@ -120,7 +122,7 @@ def peer_params(learner: str) -> type:
     fields = [
         (name, type(p.default), dataclasses.field(default=p.default))
         for name, p in signature.parameters.items()
-        if name not in ("self", "n_features", "n_classes", "seed")
+        if name not in ("self", "n_features", "n_classes", "seed", "lr")  # lr: training.lr
     ]
     cls = dataclasses.make_dataclass(
         f"{learner.title().replace('_', '')}Params", fields, frozen=True
@@ -137,10 +139,11 @@ def build_peer(learner: str, problem: Problem, model: Any, training: Any, params
             "drop it from this stream's strategies."
         )
     seed = int(torch.initial_seed() % (2**31))
+    settings = dataclasses.asdict(params)
+    if "lr" in inspect.signature(ONLINE_LEARNERS[learner].__init__).parameters:
+        settings["lr"] = training.lr  # the shared training key, tuned per strategy like any
     try:
-        online = build_learner(
-            learner, problem.n_features, problem.n_classes, seed, **dataclasses.asdict(params)
-        )
+        online = build_learner(learner, problem.n_features, problem.n_classes, seed, **settings)
     except ValueError as err:
         raise DataError(f"{learner}: {err} Drop it from this stream's strategies.") from None
     net = PeerModel(online)

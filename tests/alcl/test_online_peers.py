@@ -19,7 +19,7 @@ from streams.validation import DataError
 from tests.conftest import blobs
 
 
-def trained(name, epochs=2, n_classes=2, params=None):
+def trained(name, epochs=2, n_classes=2, params=None, lr=0.1):
     stream = build_stream(
         blobs(n_per_class=60, n_classes=n_classes),
         StreamConfig(grouping="trapezoidal", n_experiences=4),
@@ -32,7 +32,7 @@ def trained(name, epochs=2, n_classes=2, params=None):
         params or {},
         Problem(stream.n_features, stream.n_classes, None, tuple(map(tuple, stream.groups))),
         ModelConfig(),
-        TrainingConfig(epochs=epochs, batch_size=16),
+        TrainingConfig(epochs=epochs, batch_size=16, lr=lr),
         evaluator=EvaluationPlugin(loggers=[]),
         plugins=[accuracy],
     )
@@ -67,8 +67,9 @@ def test_the_accuracy_matrix_is_the_learners_own_scores(name):
 
 
 def test_parameter_count_absent_mode_and_hyper_parameters():
-    _, strategy, record, _ = trained("ogd", params={"lr": 0.2})
-    assert strategy.model.learner.lr == 0.2
+    _, strategy, record, _ = trained("ogd", params={"scale": False}, lr=0.2)
+    assert strategy.model.learner.lr == 0.2  # training.lr is the learner's learning rate
+    assert strategy.model.learner.scaler is None
     assert record.n_parameters == 2 * 8 + 2  # weights and biases of a 2-class, 8-column OGD
     entry = strategies()["ogd"]
     assert entry.absent_mode({}, "zero+mask") == "own" and entry.reads_nan
@@ -84,7 +85,9 @@ def test_olsf_on_three_classes_fails_in_one_line_naming_the_fix():
 
 
 def test_peer_entries_are_checked_like_any_strategy():
-    cfg = config_from_dict({"strategies": [{"name": "odl", "lr": 0.05}, "aux-drop-ogd"]})
-    assert cfg.strategies[0].options.lr == 0.05
-    with pytest.raises(ConfigError, match="Did you mean 'lr'"):
-        config_from_dict({"strategies": [{"name": "odl", "lrr": 0.05}]})
+    odl = {"name": "odl", "b": 0.9, "training": {"lr": 0.05}}
+    cfg = config_from_dict({"strategies": [odl, "aux-drop-ogd"]})
+    assert cfg.strategies[0].options.b == 0.9
+    assert cfg.strategies[0].training_for(cfg.training).lr == 0.05
+    with pytest.raises(ConfigError, match="has no hyper-parameter 'lr'.*and label, training"):
+        config_from_dict({"strategies": [{"name": "odl", "lr": 0.05}]})
