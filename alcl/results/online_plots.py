@@ -26,7 +26,7 @@ def plot_error_rates(folder: Path) -> list[Path]:
     plt = pyplot()
     learners = list(dict.fromkeys(name for by in runs.values() for name in by))
     fig, axes = plt.subplots(
-        len(runs), 1, figsize=(COLUMN_WIDTH, 1.9 * len(runs) + 0.9), squeeze=False
+        len(runs), 1, figsize=(COLUMN_WIDTH, 2.1 * len(runs) + 0.9), squeeze=False
     )
     for ax, (dataset, by_learner) in zip(axes[:, 0], sorted(runs.items()), strict=True):
         top = 0.0
@@ -46,7 +46,7 @@ def plot_error_rates(folder: Path) -> list[Path]:
         n = max(len(records) for records in by_learner.values())
         patterns = sorted({pattern_label(r) for rs in by_learner.values() for r in rs})
         shuffles = "1 shuffle" if n == 1 else f"mean ± 1 std of {n} shuffles"
-        ax.set_title(f"{dataset}, {', '.join(patterns)}, {shuffles}")
+        ax.set_title(f"{dataset}, {', '.join(patterns)}\n{shuffles}")
         ax.set_ylabel("cumulative error rate")
     axes[-1, 0].set_xlabel("instances seen")
     handles, labels = axes[0, 0].get_legend_handles_labels()
