@@ -141,6 +141,37 @@ class ALBlock(GrowingBlock):
             autoencoder = F.mse_loss(decoded, t_in)
         return BlockOutput(s, t, t_hat, associated, autoencoder)
 
+    @torch.no_grad()
+    def start_as(self, parent: ALBlock) -> None:
+        """Warm start: begin near ``parent``'s exit, where the shapes agree (MLP blocks).
+
+        The encoder passes the parent's features through (an identity block in the first
+        layer's weight, the new columns' weights scaled by 0.1, identity for any further
+        square layer), the bridge is a copy of the parent's, and the label encoder and
+        decoder start as identity maps. So the new exit starts close to the parent's instead
+        of at chance, and a short budget or a small experience cannot make it collapse.
+        """
+        layers = [m for m in getattr(self.f, "net", []) if isinstance(m, nn.Linear)]
+        if not layers:
+            return  # not an MLP encoder: it keeps its random start
+        first, width = layers[0], parent.width
+        if first.weight.shape[0] == width and first.weight.shape[1] >= width:
+            first.weight[:, :width] = torch.eye(width)
+            first.weight[:, width:] *= 0.1
+            first.bias.zero_()
+        for layer in layers[1:]:
+            if layer.weight.shape[0] == layer.weight.shape[1]:
+                layer.weight.copy_(torch.eye(layer.weight.shape[0]))
+                layer.bias.zero_()
+        mine, theirs = list(self.b.parameters()), list(parent.b.parameters())
+        if [p.shape for p in mine] == [p.shape for p in theirs]:
+            for a, b in zip(mine, theirs, strict=True):
+                a.copy_(b)
+        for module in (self.g[0], self.h[0]):
+            if module.weight.shape[0] == module.weight.shape[1]:
+                module.weight.copy_(torch.eye(module.weight.shape[0]))
+                module.bias.zero_()
+
 
 # Label codes live in (-1, 1). Tanh codes trained faster and more robustly
 # than sigmoid codes on the digits stream (a sigmoid code at lr 1e-3 failed

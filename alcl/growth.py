@@ -35,7 +35,9 @@ class GrowthRule:
 
     ``model`` is the ``model`` config section: what the stack needs beyond the encoder
     to build a block (the label-code width ``label_dim`` of an AL block). ``freeze`` set
-    to False keeps old blocks training (the ``al-nofreeze`` control).
+    to False keeps old blocks training (the ``al-nofreeze`` control). ``warm_start``
+    starts each appended AL block near the exit of the block below it
+    (:meth:`alcl.block.ALBlock.start_as`) instead of at random.
     """
 
     backbone: object
@@ -43,6 +45,7 @@ class GrowthRule:
     blocks_per_experience: int = 1
     initial_blocks: int | None = None
     freeze: bool = True
+    warm_start: bool = False
 
     def __post_init__(self) -> None:
         if self.blocks_per_experience < 1 or (self.initial_blocks or 1) < 1:
@@ -87,6 +90,8 @@ class GrowthRule:
                 first=index == 0,
                 pooled_width=self.backbone.pooled_width(index),
             )
+            if self.warm_start and index and hasattr(block, "start_as"):
+                block.start_as(net.blocks[-1])  # after its random init: the same draws
             net.append(block)
             added.append(block)
         return added

@@ -246,6 +246,7 @@ class GrowthParams:
 class ALParams(GrowthParams):
     freeze: bool = True
     answer: str = "deepest"  # see alcl.answer_exits.ANSWERS
+    warm_start: bool = False  # each new block starts near its parent's exit (ALBlock.start_as)
 
     def problems(self) -> list[str]:
         wrong = [] if self.answer in ANSWERS else [
@@ -286,6 +287,7 @@ def build_growing(
         blocks_per_experience=params.blocks_per_experience,
         initial_blocks=params.initial_blocks or None,
         freeze=getattr(params, "freeze", freeze),
+        warm_start=getattr(params, "warm_start", False),
     )
     return (strategy or ALStrategy)(
         model=network(problem.n_features, problem.n_classes),

@@ -90,7 +90,7 @@ class ALOnline(OnlineLearner):
         parent = self.net.blocks[-1] if self.net.depth else None
         (block,) = self.rule.grow(self.net, columns)
         if self.warm_start and parent is not None:
-            _inherit(block, parent)
+            block.start_as(parent)
         self.read[columns] = True
         self._plan.append(_weights(block))
         self.rows_in_block = 0
@@ -211,22 +211,3 @@ def _weights(block) -> tuple:
         (h.weight.detach()),
         h.bias.detach(),
     )
-
-
-@torch.no_grad()
-def _inherit(block, parent) -> None:
-    """Start ``block`` as its parent's exit: encoder passes the parent's features through,
-    bridge copied, label encoder and decoder the identity (where the shapes agree)."""
-    first = block.f.net[0]
-    width = parent.width
-    if first.weight.shape[0] == width and first.weight.shape[1] >= width:
-        first.weight[:, :width] = torch.eye(width)
-        first.weight[:, width:] *= 0.1
-        first.bias.zero_()
-    for mine, theirs in zip(block.b.parameters(), parent.b.parameters(), strict=True):
-        if mine.shape == theirs.shape:
-            mine.copy_(theirs)
-    for module in (block.g[0], block.h[0]):
-        if module.weight.shape[0] == module.weight.shape[1]:
-            module.weight.copy_(torch.eye(module.weight.shape[0]))
-            module.bias.zero_()
