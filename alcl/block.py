@@ -110,10 +110,12 @@ class ALBlock(GrowingBlock):
         columns: Sequence[int] | Tensor,
         first: bool,
         width: int,
+        detach_t: bool = True,
     ) -> None:
         super().__init__(f, columns, width)
         self.b, self.g, self.h = b, g, h
         self.first = first
+        self.detach_t = detach_t
 
     def local(
         self,
@@ -133,7 +135,9 @@ class ALBlock(GrowingBlock):
         s = self.encode(s_in, x, rows)
         t = self.g(t_in)
         t_hat = self.b(s)
-        associated = F.mse_loss(t_hat, t.detach())
+        # detach_t: the label code is the target b learns to reach; otherwise g is also pulled
+        # towards b's output (as in public AL code), held apart by the autoencoder loss
+        associated = F.mse_loss(t_hat, t.detach() if self.detach_t else t)
         decoded = self.h(t)
         if self.first:
             autoencoder = F.cross_entropy(decoded, y)
@@ -223,4 +227,5 @@ def make_block(
         columns=columns,
         first=first,
         width=width,
+        detach_t=model.detach_t,
     )

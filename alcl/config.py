@@ -27,6 +27,7 @@ class ModelConfig:
     widths: list[int] = field(default_factory=lambda: [128, 128, 128, 128])
     label_dim: int = 32
     bridge_hidden: int = 0  # AL bridge: 0 is pool -> Linear -> Tanh; > 0 adds a hidden ReLU layer
+    detach_t: bool = True  # AL: the associated loss moves b only (public AL code also moves g)
     layers_per_block: int = 1
     dropout: float = 0.0
     absent: str = (
