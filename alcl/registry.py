@@ -108,6 +108,8 @@ class StrategyEntry:
     ``model.backbone``); the config checks that the stream suits it.
     ``reads_nan``: it reads absent columns (NaN) itself, its own way (recorded as "own").
     ``two_classes``: it is a binary classifier (OLSF); on more classes its builder refuses.
+    ``routes_rows``: it answers each row by a part chosen from the columns the row has
+    (snapshot-route), so a row lacking a released column breaks it; growing stacks do too.
     """
 
     name: str
@@ -123,6 +125,7 @@ class StrategyEntry:
     source: str = ""
     reads_nan: bool = False
     two_classes: bool = False
+    routes_rows: bool = False
 
     def options(self, given: dict[str, Any] | None = None) -> Any:
         """The typed hyper-parameters: defaults overlaid by ``given`` (checked by the config)."""

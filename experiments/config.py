@@ -15,7 +15,7 @@ falls back to the default shown in the dataclasses below::
     training: {...}          # TrainingConfig (the same budget for every strategy)
     adaptive: {...}          # AdaptiveConfig (AL early exits, calibrated on validation)
     logging: {...}           # LoggingConfig (Avalanche's loggers, per run)
-    online: {...}            # OnlineConfig (protocol online: the feature-evolving pattern)
+    online: {...}            # OnlineConfig (protocol online: rows per step)
     strategies:              # names, or mappings with a name and hyper-parameters
       - al
       - {name: replay, mem_size: 200}
@@ -49,6 +49,7 @@ from experiments.backbone_config import check_backbone
 from experiments.errors import ConfigError
 from experiments.overrides import apply_overrides
 from streams import StreamConfig, check_stream
+from streams.evolving import HIDES_CELLS, PATTERNS, pattern_of
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 DEFAULT_STRATEGIES = ("al", "naive", "replay", "cumulative", "joint")
@@ -59,10 +60,10 @@ PROTOCOLS = ("batch", "online")
 (:mod:`experiments.online_runner`)."""
 ONLINE_STREAM_KEYS = (
     "dataset", "path", "data_root", "download", "target", "n_features", "header",
-    "file_encoding",
+    "file_encoding", "grouping", "n_experiences", "base_features", "presence", "lifetime",
 )  # fmt: skip
-"""The stream keys the online protocol reads (which table to load); the others cut
-experiences, and ``online:`` says which columns each row shows instead."""
+"""The stream keys the online protocol reads: which table to load, and its feature-evolving
+pattern (``grouping``, with ``n_experiences`` chunks); the others cut experiences."""
 
 
 @dataclass
@@ -368,6 +369,13 @@ def _check_online(cfg: ExperimentConfig) -> None:
         "remove the adaptive section.",
     )
     cfg.online.check(need)
+    need(
+        cfg.stream.grouping in PATTERNS,
+        f"protocol online streams a feature-evolving pattern: set stream.grouping to one of "
+        f"{list(PATTERNS)} (with stream.n_experiences chunks), got {cfg.stream.grouping!r}.",
+    )
+    for problem in pattern_of(cfg.stream).problems():
+        need(False, problem)
     keys = [s.key for s in cfg.strategies]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")
@@ -388,6 +396,17 @@ def _check_values(cfg: ExperimentConfig) -> None:
         f"device must be cpu, cuda, cuda:N or auto, got {cfg.device!r}.",
     )
     check_stream(cfg.stream, need)
+    if cfg.stream.grouping in PATTERNS and cfg.stream.kind == "feature_incremental":
+        for problem in pattern_of(cfg.stream).problems():
+            need(False, problem)
+    else:
+        defaults = StreamConfig()
+        for key in ("base_features", "presence", "lifetime"):
+            need(
+                getattr(cfg.stream, key) == getattr(defaults, key),
+                f"stream.{key} applies to groupings {list(PATTERNS)}, not "
+                f"{cfg.stream.grouping!r}; remove it.",
+            )
     need(cfg.threads >= 0, f"threads must be >= 0 (0: PyTorch's default), got {cfg.threads}.")
     need(cfg.jobs >= 0, f"jobs must be >= 0 (0: one run per CPU core), got {cfg.jobs}.")
     cfg.model.check(need)
@@ -401,6 +420,16 @@ def _check_values(cfg: ExperimentConfig) -> None:
     for i, entry in enumerate(cfg.strategies):
         for problem in getattr(entry.options, "stream_problems", lambda kind: [])(cfg.stream.kind):
             need(False, f"strategies[{i}]: {problem}.")
+        reads_any_row = (entry.entry.fixed_width or entry.entry.reads_nan) and not (
+            entry.entry.routes_rows
+        )
+        need(
+            cfg.stream.grouping not in HIDES_CELLS or reads_any_row,
+            f"strategies[{i}]: {entry.name} routes each row by the columns it has, and rows "
+            f"of a {cfg.stream.grouping} stream lack columns that earlier blocks read, so it "
+            "cannot train on this stream's batch form yet; drop it, or run protocol online "
+            "(where AL fills them with running means).",
+        )
     for i, entry in enumerate(cfg.strategies):
         if entry.name == "pnn":
             need(

@@ -2,7 +2,8 @@
 run files -> table and figure.
 
 Every (learner, seed) run shuffles the table's rows with its seed, hides the columns the
-``online:`` pattern hides (NaN), and runs the prequential protocol over it
+stream's feature-evolving pattern hides (NaN; ``stream.grouping`` trapezoidal, haphazard or
+obsolete, :mod:`streams.evolving`), and runs the prequential protocol over it
 (:func:`alcl.online.prequential`: each row, or ``online.batch_size`` rows, predicted, then
 learned, in one pass). A published test split joins the pool: the stream is one pass over
 every row, as in the papers.
@@ -27,7 +28,7 @@ import numpy as np
 from experiments.config import ConfigError, ExperimentConfig
 from experiments.folders import check_output_folder, claim_folder
 from streams import load_stream_data
-from streams.evolving import OnlineStream, online_stream
+from streams.evolving import OnlineStream, online_stream, pattern_of
 from streams.rows import SparseRows
 from streams.tabular import TabularData
 
@@ -50,15 +51,16 @@ def online_table(data) -> tuple[np.ndarray, np.ndarray, int, str]:
 
 
 def learner_params(cfg: ExperimentConfig, index: int) -> dict:
-    """The keyword settings learner ``index`` runs with: its own keys, and ``online.base`` as
-    its base features (Aux-Drop's ``n_base``) unless it sets them itself."""
+    """The keyword settings learner ``index`` runs with: its own keys, and
+    ``stream.base_features`` as its base features (Aux-Drop's ``n_base``) unless it sets them
+    itself."""
     from alcl.online import ONLINE_LEARNERS
 
     entry = cfg.strategies[index]
     params = dict(entry.params)
     takes = inspect.signature(ONLINE_LEARNERS[entry.name].__init__).parameters
-    if "n_base" in takes and "n_base" not in params and cfg.online.base >= 1:
-        params["n_base"] = cfg.online.base
+    if "n_base" in takes and "n_base" not in params and cfg.stream.base_features >= 1:
+        params["n_base"] = cfg.stream.base_features
     return params
 
 
@@ -105,8 +107,9 @@ def run_and_save_online(
         "order": index,
         "params": learner_params(cfg, index),
         "dataset": cfg.stream.dataset if not cfg.stream.path else Path(cfg.stream.path).name,
-        "pattern": cfg.online.pattern,
-        "online": dataclasses.asdict(cfg.online),
+        "pattern": cfg.stream.grouping,
+        "online": dataclasses.asdict(pattern_of(cfg.stream)),
+        "batch_size": cfg.online.batch_size,
         "n_features": n_features,
         "n_classes": stream.n_classes,
         "majority_floor": int(len(stream.y) - counts.max()),
@@ -135,7 +138,8 @@ def run_online(
         raise ConfigError(f"run_online runs protocol online, not {cfg.protocol!r}.")
     folder = output_folder(cfg, out)
     x, y, n_classes, _ = online_table(load_stream_data(cfg.stream) if data is None else data)
-    streams = {seed: online_stream(x, y, n_classes, cfg.online, seed) for seed in cfg.seeds}
+    pattern = pattern_of(cfg.stream)
+    streams = {seed: online_stream(x, y, n_classes, pattern, seed) for seed in cfg.seeds}
     for index in range(len(cfg.strategies)):  # fail before writing
         build(cfg, index, x.shape[1], n_classes, cfg.seeds[0])
     cfg = dataclasses.replace(cfg, output=str(folder))

@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from streams.config import StreamConfig, check_kind
+from streams.evolving import HIDES_CELLS, PATTERNS, hide_cells, pattern_of, release_groups
 from streams.feature_incremental import FeatureIncrementalStream
 from streams.layout import ImageLayout, TextLayout
 from streams.partition import keep_fraction, plan_samples
@@ -39,7 +40,6 @@ from streams.schedule import (
     check_explicit,
     deal,
     table_pieces,
-    trapezoid_groups,
 )
 from streams.tabular import TabularData
 from streams.text_encoding import encode_text, filled_pieces
@@ -108,6 +108,8 @@ def build_stream(
         groups, names = _column_groups(data, config, seed)
         if kind == "feature_incremental" and config.grouping in TEXT_GROUPINGS:
             _warn_almost_empty(data, names, np.concatenate(plan["train"]))
+    if kind == "feature_incremental" and config.grouping in HIDES_CELLS:
+        data = hide_cells(data, plan, pattern_of(config), seed)  # absent cells become NaN
     divisor = None
     if isinstance(data.layout, ImageLayout):
         divisor = np.float32(data.layout.pixel_max)
@@ -170,15 +172,16 @@ def _column_groups(
         raise DataError(
             f"stream.groups is only used with grouping 'explicit', not {config.grouping!r}."
         )
-    if config.grouping == "trapezoidal":
+    if config.grouping in PATTERNS:
         extra = [
             k for k in ("n_pieces", "order", "per_experience") if getattr(config, k) is not None
         ]
         if extra or config.shuffle:
             raise DataError(
-                f"grouping 'trapezoidal' fixes the columns per experience; drop {extra or ['shuffle']}."
+                f"grouping {config.grouping!r} fixes the columns per experience; drop "
+                f"{extra or ['shuffle']}."
             )
-        groups = trapezoid_groups(data.n_features, n_experiences)
+        groups = release_groups(data.n_features, pattern_of(config))
         return groups, [[f"columns{t + 1}"] if len(g) else [] for t, g in enumerate(groups)]
     pieces = _pieces(data, config, config.n_pieces or n_experiences, seed)
     dealt = deal(
@@ -260,9 +263,15 @@ def _standardisation(
         if len(cols) == 0:
             continue
         block = x[np.ix_(rows, cols)].astype(np.float32, copy=False)
-        std = block.std(axis=0)
+        if np.isnan(block).any():  # cells a feature-evolving pattern hides: the shown ones
+            shown = (~np.isnan(block)).sum(axis=0)
+            mean = np.where(shown > 0, np.nansum(block, axis=0) / np.maximum(shown, 1), 0.0)
+            var = np.nansum((block - mean) ** 2, axis=0) / np.maximum(shown, 1)
+            mean, std = mean.astype(np.float32), np.sqrt(var).astype(np.float32)
+        else:
+            mean, std = block.mean(axis=0), block.std(axis=0)
         std[std < 1e-8] = 1.0
-        shift[cols], divisor[cols] = block.mean(axis=0), std
+        shift[cols], divisor[cols] = mean, std
     return shift, divisor
 
 

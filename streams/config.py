@@ -53,6 +53,9 @@ class StreamConfig:
     order: list[int] | None = None  # the order of the pieces (classes, for class_incremental)
     shuffle: bool = False  # a seeded order of the pieces (or classes) instead
     per_experience: list[int] | None = None  # pieces (or classes) per experience
+    base_features: int = 0  # trapezoidal, haphazard, obsolete: the first k columns in every row
+    presence: float = 0.5  # haphazard: each other column present in a row with this probability
+    lifetime: int | None = None  # obsolete: experiences a column group stays (None: half)
     domain_transform: str = "none"  # none | permute (kind domain)
     task_labels: bool = False  # task label = experience index (a task oracle)
     test_fraction: float = 0.25  # of each experience's samples, without a published test split
@@ -137,6 +140,17 @@ def check_stream(stream: StreamConfig, need: Callable[[bool, str], None]) -> Non
         value = getattr(stream, key)
         need(value is None or value >= 1, f"stream.{key} must be >= 1, got {value}.")
     need(stream.vocab_size >= 3, "stream.vocab_size must be >= 3 (padding, unknown, a word).")
+    need(
+        stream.base_features >= 0, f"stream.base_features must be >= 0, got {stream.base_features}."
+    )
+    need(
+        0.0 <= stream.presence <= 1.0,
+        f"stream.presence must lie in [0, 1], got {stream.presence}.",
+    )
+    need(
+        stream.lifetime is None or stream.lifetime >= 1,
+        f"stream.lifetime must be >= 1 (experiences), got {stream.lifetime}.",
+    )
     for key in ("test_fraction", "valid_fraction"):
         value = getattr(stream, key)
         need(0.0 < value < 1.0, f"stream.{key} must lie strictly between 0 and 1, got {value}.")

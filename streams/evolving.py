@@ -26,11 +26,14 @@ import numpy as np
 from streams.validation import DataError
 
 PATTERNS = ("trapezoidal", "haphazard", "obsolete")
+HIDES_CELLS = ("haphazard", "obsolete")
+"""The patterns whose rows lack some columns already released (the trapezoid never does)."""
 
 
 @dataclass(frozen=True)
 class EvolvingPattern:
-    """Which columns each row of an online stream shows (the ``online`` config's stream part).
+    """Which columns each row of a feature-evolving stream shows (from the ``stream`` config
+    section: :func:`pattern_of`).
 
     ``base``: columns always present (the first ``base``); ``p``: haphazard presence
     probability of every other column; ``n_chunks``: trapezoid and obsolete chunks;
@@ -47,23 +50,37 @@ class EvolvingPattern:
         """Every problem with these settings, each a one-line message naming the fix."""
         out = []
         if self.pattern not in PATTERNS:
-            out.append(f"online.pattern must be one of {list(PATTERNS)}, got {self.pattern!r}.")
+            out.append(
+                f"stream.grouping must be one of {list(PATTERNS)} for a feature-evolving stream, got {self.pattern!r}."
+            )
         if self.n_chunks < 1:
-            out.append(f"online.n_chunks must be >= 1, got {self.n_chunks}.")
+            out.append(f"stream.n_experiences (the chunks) must be >= 1, got {self.n_chunks}.")
         if self.base < 0:
-            out.append(f"online.base must be >= 0, got {self.base}.")
+            out.append(f"stream.base_features must be >= 0, got {self.base}.")
         if not 0.0 <= self.p <= 1.0:
-            out.append(f"online.p must lie in [0, 1], got {self.p}.")
+            out.append(f"stream.presence must lie in [0, 1], got {self.p}.")
         if self.lifetime is not None and self.lifetime < 1:
-            out.append(f"online.lifetime must be >= 1 (chunks), got {self.lifetime}.")
+            out.append(f"stream.lifetime must be >= 1 (chunks), got {self.lifetime}.")
         if n_features is not None and self.base > n_features:
             out.append(
-                f"online.base is {self.base} but the data has {n_features} columns; "
-                "lower online.base."
+                f"stream.base_features is {self.base} but the data has {n_features} columns; "
+                "lower stream.base_features."
             )
         if self.pattern == "haphazard" and self.base == 0 and self.p == 0.0:
-            out.append("online.p 0 with online.base 0 shows no column at all; raise either.")
+            out.append(
+                "stream.presence 0 with stream.base_features 0 shows no column at all; raise either."
+            )
         return out
+
+
+def pattern_of(config) -> EvolvingPattern:
+    """The pattern a :class:`streams.config.StreamConfig` describes: its ``grouping`` is the
+    pattern, its ``n_experiences`` the chunks, and ``base_features``, ``presence`` and
+    ``lifetime`` the rest."""
+    return EvolvingPattern(
+        config.grouping, config.n_experiences, config.base_features, config.presence,
+        config.lifetime,
+    )  # fmt: skip
 
 
 def chunk_bounds(n_rows: int, n_chunks: int) -> list[tuple[int, int]]:
@@ -71,7 +88,7 @@ def chunk_bounds(n_rows: int, n_chunks: int) -> list[tuple[int, int]]:
     size = n_rows // n_chunks
     if size < 1:
         raise DataError(
-            f"{n_rows} rows cannot be cut into {n_chunks} chunks; lower online.n_chunks."
+            f"{n_rows} rows cannot be cut into {n_chunks} chunks; lower stream.n_experiences."
         )
     starts = [k * size for k in range(n_chunks)]
     return [(s, starts[k + 1] if k + 1 < n_chunks else n_rows) for k, s in enumerate(starts)]
@@ -105,14 +122,99 @@ def presence(n_rows: int, n_features: int, pattern: EvolvingPattern, seed: int) 
         mask[:, pattern.base :] = rng.random((n_rows, n_features - pattern.base)) < pattern.p
     else:
         bounds = chunk_bounds(n_rows, pattern.n_chunks)
-        lifetime = pattern.lifetime or -(-pattern.n_chunks // 2)
-        aux = np.arange(pattern.base, n_features)
-        n_groups = max(1, pattern.n_chunks - 1)
-        for g, columns in enumerate(np.array_split(aux, n_groups), start=1):
-            first = min(g, pattern.n_chunks - 1)
-            last = min(first + lifetime, pattern.n_chunks) - 1
+        for columns, first, last in obsolete_groups(n_features, pattern):
             mask[bounds[first][0] : bounds[last][1], columns] = True
     return mask
+
+
+def obsolete_groups(n_features: int, pattern: EvolvingPattern) -> list[tuple[np.ndarray, int, int]]:
+    """The obsolete pattern's column groups after the base: (columns, first chunk, last chunk),
+    0-based and inclusive. Group g (1-based) arrives with chunk g + 1 and stays ``lifetime``
+    chunks (default: half the chunks, rounded up)."""
+    lifetime = pattern.lifetime or -(-pattern.n_chunks // 2)
+    aux = np.arange(pattern.base, n_features)
+    out = []
+    for g, columns in enumerate(np.array_split(aux, max(1, pattern.n_chunks - 1)), start=1):
+        first = min(g, pattern.n_chunks - 1)
+        out.append((columns, first, min(first + lifetime, pattern.n_chunks) - 1))
+    return out
+
+
+def release_groups(n_features: int, pattern: EvolvingPattern) -> list[np.ndarray]:
+    """The batch form: the columns each chunk (experience) releases for the first time.
+
+    Trapezoidal: the next columns of the trapezoid; haphazard: every column in the first (a
+    row shows each non-base column with probability p); obsolete: the base columns, then one
+    group per chunk (each vanishes ``lifetime`` chunks later: :func:`hide_cells`).
+    """
+    problems = pattern.problems(n_features)
+    if problems:
+        raise DataError(problems[0])
+    n = pattern.n_chunks
+    if pattern.pattern == "trapezoidal":
+        widths = [0, *trapezoid_columns(n_features, n, pattern.base)]
+        groups = [
+            np.arange(a, b, dtype=np.int64) for a, b in zip(widths[:-1], widths[1:], strict=True)
+        ]
+    elif pattern.pattern == "haphazard":
+        groups = [np.arange(n_features, dtype=np.int64)] + [np.zeros(0, dtype=np.int64)] * (n - 1)
+    else:
+        groups = [np.arange(pattern.base, dtype=np.int64)] + [np.zeros(0, dtype=np.int64)] * (n - 1)
+        for columns, first, _ in obsolete_groups(n_features, pattern):
+            groups[first] = np.concatenate([groups[first], columns]).astype(np.int64)
+    if len(groups[0]) == 0:
+        fix = (
+            "set stream.base_features >= 1 (obsolete groups arrive from the second experience on)"
+            if pattern.pattern == "obsolete"
+            else f"use at most {2 * n_features} experiences"
+        )
+        raise DataError(
+            f"the first experience of this {pattern.pattern} stream shows no column; {fix}."
+        )
+    return groups
+
+
+def experience_presence(
+    n_features: int, pattern: EvolvingPattern, chunk: int, n_rows: int, rng: np.random.Generator
+) -> np.ndarray:
+    """The (n_rows, n_features) bool mask of present cells for rows of chunk ``chunk``
+    (0-based) in the batch form; columns not yet released are the stream's business."""
+    mask = np.ones((n_rows, n_features), dtype=bool)
+    if pattern.pattern == "haphazard":
+        mask[:, pattern.base :] = rng.random((n_rows, n_features - pattern.base)) < pattern.p
+    elif pattern.pattern == "obsolete":
+        for columns, _, last in obsolete_groups(n_features, pattern):
+            if chunk > last:
+                mask[:, columns] = False
+    return mask
+
+
+def hide_cells(data, plan: dict[str, list[np.ndarray]], pattern: EvolvingPattern, seed: int):
+    """``data`` (a :class:`streams.tabular.TabularData`) with the cells that ``pattern`` hides
+    set to NaN, row by row: each pool or test row belongs to one experience of ``plan``
+    (``plan[split][j]``: experience j's rows), whose chunk decides what it shows. The stream
+    then stores the hidden cells as absent, so no view, statistic or model ever reads them."""
+    import dataclasses
+
+    from streams.rows import SparseRows
+
+    def dense(values):
+        if values is None:
+            return None
+        if isinstance(values, SparseRows):
+            return values.dense(np.arange(values.shape[0]))
+        return np.array(values, dtype=np.float32)
+
+    x, test_x = dense(data.x), dense(data.test_x)
+    rng = np.random.default_rng([seed, 17])
+    for split in ("train", "valid", "test"):
+        values = test_x if split == "test" and test_x is not None else x
+        for chunk, rows in enumerate(plan[split]):
+            shown = experience_presence(values.shape[1], pattern, chunk, len(rows), rng)
+            block = values[rows]
+            block[~shown] = np.nan
+            values[rows] = block
+    return dataclasses.replace(data, x=x, test_x=test_x)
 
 
 @dataclass(frozen=True)

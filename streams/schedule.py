@@ -17,12 +17,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from streams.evolving import trapezoid_columns
+from streams.evolving import PATTERNS, EvolvingPattern, release_groups
 from streams.validation import DataError
 
-TABLE_GROUPINGS = ("contiguous", "random", "explicit", "trapezoidal")
-"""``trapezoidal``: experience k of n shows the first round(k d / n) columns (OLSF's trapezoid,
-:func:`streams.evolving.trapezoid_columns`), the batch form of the online stream."""
+TABLE_GROUPINGS = ("contiguous", "random", "explicit", "trapezoidal", "haphazard", "obsolete")
+"""The feature-evolving ones are the batch forms of the online streams
+(:mod:`streams.evolving`), a chunk per experience: ``trapezoidal``, experience k of n shows
+the first max(base, round(k d / n)) columns (OLSF's trapezoid); ``haphazard``, every column
+from the first experience, each non-base one present in a row with probability
+``stream.presence``; ``obsolete``, column groups that arrive with one experience and vanish
+``stream.lifetime`` experiences later."""
 IMAGE_GROUPINGS = (
     "horizontal_bands",
     "vertical_bands",
@@ -117,22 +121,9 @@ def group_columns(
         return check_explicit(groups, n_features, n_groups)
     if groups is not None:
         raise DataError(f"stream.groups is only used with grouping 'explicit', not {grouping!r}.")
-    if grouping == "trapezoidal":
-        return trapezoid_groups(n_features, n_groups)
+    if grouping in PATTERNS:  # the columns each experience first shows (later may be empty)
+        return release_groups(n_features, EvolvingPattern(grouping, n_groups))
     return [cols for _, cols in table_pieces(n_features, grouping, n_groups, seed)]
-
-
-def trapezoid_groups(n_features: int, n_groups: int) -> list[np.ndarray]:
-    """The columns each experience adds to the trapezoid (later groups may be empty)."""
-    if not 1 <= n_groups:
-        raise DataError(f"a trapezoid needs >= 1 experience, got {n_groups}.")
-    widths = [0, *trapezoid_columns(n_features, n_groups)]
-    if widths[1] == 0:
-        raise DataError(
-            f"with {n_features} columns and {n_groups} experiences the first shows no column; "
-            f"use at most {2 * n_features} experiences."
-        )
-    return [np.arange(a, b, dtype=np.int64) for a, b in zip(widths[:-1], widths[1:], strict=True)]
 
 
 def check_explicit(

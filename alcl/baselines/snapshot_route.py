@@ -162,6 +162,7 @@ class SnapshotRouteParams(FixedWidthParams):
     "reference: fine-tuning plus a frozen snapshot per experience; each row answered by the "
     "newest snapshot whose columns it has (routing and freezing without local learning)",
     fixed_width=True,
+    routes_rows=True,
 )
 def build_snapshot_route(problem, model, training, params: SnapshotRouteParams, **run):
     """The shared fixed-width model and budget, as every Avalanche baseline gets them."""

@@ -94,6 +94,19 @@ def test_round_trip_through_yaml():
             r"pnn columns have one width per layer",
         ),
         (
+            {"stream": {"grouping": "haphazard", "base_features": 2}},
+            r"strategies\[0\]: al routes each row by the columns it has, and rows of a "
+            r"haphazard stream lack columns that earlier blocks read",
+        ),
+        ({"stream": {"presence": 0.3}}, r"stream\.presence applies to groupings \['trapezoidal'"),
+        (
+            {
+                "stream": {"grouping": "obsolete", "base_features": 2},
+                "strategies": ["snapshot-route"],
+            },
+            r"strategies\[0\]: snapshot-route routes each row by the columns it has",
+        ),
+        (
             {"stream": {"kind": "class_incremental", "n_experiences": 2}},
             r"strategies\[0\]: al cannot learn a class that first appears after experience 1 .*"
             r"remove al, or run al-nofreeze \(it learns them, and forgets as fine-tuning does\)\.$",
@@ -145,3 +158,25 @@ def test_al_without_freezing_and_the_baselines_run_class_incremental_streams():
         }
     )
     assert [s.key for s in cfg.strategies] == ["al-nofreeze", "naive", "al"]
+
+
+def test_the_batch_haphazard_form_runs_the_strategies_that_read_absent_cells(tmp_path):
+    import json
+
+    from experiments.runner import run_experiment
+
+    cfg = config_from_dict(
+        {
+            "threads": 1,
+            "stream": {"dataset": "wine", "grouping": "haphazard", "n_experiences": 3,
+                       "base_features": 2, "presence": 0.6},
+            "model": {"widths": [16, 16], "label_dim": 8},
+            "training": {"epochs": 2},
+            "strategies": ["naive", "ogd", "replay"],
+        }
+    )  # fmt: skip
+    folder = run_experiment(cfg, tmp_path / "run", progress=False, plots=False)
+    for name in ("naive", "ogd", "replay"):
+        record = json.loads((folder / "metrics" / f"{name}__seed0.json").read_text())
+        assert len(record["accuracy_matrix"]) == 3
+        assert all(0.0 <= v <= 1.0 for row in record["accuracy_matrix"] for v in row)

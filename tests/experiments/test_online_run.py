@@ -16,6 +16,8 @@ from experiments.config import ConfigError, config_from_dict, load_config
 from streams import from_table
 from streams.evolving import EvolvingPattern, online_stream
 
+ONLINE_WINE = {"dataset": "wine", "grouping": "haphazard", "presence": 0.7, "base_features": 2}
+
 
 def write_table(path, n=160, d=6, classes=2, seed=0):
     """A whitespace-separated numeric table, label last (german.data-numeric's format)."""
@@ -28,13 +30,19 @@ def write_table(path, n=160, d=6, classes=2, seed=0):
     return path
 
 
-def config(path, tmp_path, **online):
+def config(path, tmp_path, **pattern):
     data = {
         "protocol": "online",
         "seeds": [0, 1, 2, 3, 4, 5],
         "threads": 1,
-        "stream": {"dataset": "table", "path": str(path)},
-        "online": {"pattern": "trapezoidal", "n_chunks": 4, "base": 2, **online},
+        "stream": {
+            "dataset": "table",
+            "path": str(path),
+            "grouping": "trapezoidal",
+            "n_experiences": 4,
+            "base_features": 2,
+            **pattern,
+        },
         "strategies": ["majority", "ogd", {"name": "al", "min_block_rows": 20}],
     }
     file = tmp_path / "online.yaml"
@@ -66,6 +74,7 @@ def test_every_run_equals_a_direct_prequential_run(online_folder):
             assert record["balanced_accuracy"] == pytest.approx(direct.balanced_accuracy)
             assert record["majority_floor"] == min(np.bincount(data.y))
             assert record["pattern"] == "trapezoidal" and record["online"]["n_chunks"] == 4
+            assert record["online"]["base"] == 2 and record["batch_size"] == 1
 
 
 def test_table_reports_floor_ci_and_scipy_paired_tests(online_folder):
@@ -118,16 +127,16 @@ def test_a_rerun_skips_finished_runs_and_an_added_seed_runs_alone(online_folder,
 
 def test_a_changed_pattern_is_refused_naming_the_key(online_folder, capsys):
     table, tmp, out = online_folder
-    changed = config(table, tmp, pattern="haphazard", p=0.6)
+    changed = config(table, tmp, grouping="haphazard", presence=0.6)
     assert main(["run", str(changed), "--out", str(out), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert "online.pattern: 'trapezoidal' -> 'haphazard'" in err and "online.p" in err
+    assert "stream.grouping: 'trapezoidal' -> 'haphazard'" in err and "stream.presence" in err
 
 
 def test_haphazard_base_reaches_aux_drop_and_jobs_give_the_same_numbers(tmp_path):
     table = write_table(tmp_path / "toy.data", n=120)
-    data = yaml.safe_load(config(table, tmp_path, pattern="haphazard", p=0.7).read_text())
+    data = yaml.safe_load(config(table, tmp_path, grouping="haphazard", presence=0.7).read_text())
     data["seeds"], data["strategies"] = [0, 1], ["ogd", "aux_drop_ogd"]
     results = {}
     for jobs in (1, 2):
@@ -149,12 +158,13 @@ def test_haphazard_base_reaches_aux_drop_and_jobs_give_the_same_numbers(tmp_path
 def test_the_shipped_online_config_loads():
     cfg = load_config("experiments/configs/online_trapezoidal.yaml")
     assert cfg.protocol == "online" and cfg.stream.dataset == "breast_cancer"
-    assert [s.name for s in cfg.strategies][0] == "majority" and cfg.online.base == 2
+    assert [s.name for s in cfg.strategies][0] == "majority" and cfg.stream.base_features == 2
+    assert cfg.stream.grouping == "trapezoidal" and cfg.stream.n_experiences == 10
     assert config_from_dict(cfg.to_dict()) == cfg  # `alcl config` output reads back the same
 
 
 def test_online_defaults_are_the_papers_twenty_shuffles_and_every_learner():
-    cfg = config_from_dict({"protocol": "online", "stream": {"dataset": "wine"}})
+    cfg = config_from_dict({"protocol": "online", "stream": ONLINE_WINE})
     assert cfg.seeds == list(range(20))
     assert [s.name for s in cfg.strategies] == [
         "majority", "ogd", "olsf", "odl", "aux_drop_odl", "aux_drop_ogd", "al",
@@ -164,24 +174,26 @@ def test_online_defaults_are_the_papers_twenty_shuffles_and_every_learner():
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"stream": {"dataset": "wine", "n_experiences": 3}},
-         "stream.n_experiences applies to protocol batch"),
+        ({"stream": {**ONLINE_WINE, "valid_fraction": 0.3}},
+         "stream.valid_fraction applies to protocol batch"),
+        ({"stream": {"dataset": "wine"}}, "set stream.grouping to one of ['trapezoidal'"),
+        ({"stream": {**ONLINE_WINE, "lifetime": 0}}, "stream.lifetime must be >= 1"),
         ({"training": {"epochs": 2}}, "training applies to protocol batch"),
         ({"strategies": ["naive"]}, "unknown online learner 'naive'"),
         ({"strategies": [{"name": "al", "lrr": 0.1}]}, "Did you mean 'lr'?"),
         ({"strategies": [{"name": "al", "answer": "deepst"}]}, "answer must be one of"),
         ({"strategies": [{"name": "ogd", "training": {"lr": 1.0}}]},
          "strategies[0].training applies to protocol batch"),
-        ({"online": {"p": 1.5}}, "online.p must lie in [0, 1]"),
+        ({"stream": {**ONLINE_WINE, "presence": 1.5}}, "stream.presence must lie in [0, 1]"),
         ({"online": {"batch_size": 0}}, "online.batch_size must be >= 1"),
         ({"protocol": "onlne"}, "protocol must be one of ['batch', 'online']"),
-        ({"protocol": "batch", "online": {"pattern": "haphazard"}},
+        ({"protocol": "batch", "online": {"batch_size": 4}},
          "online applies to protocol online"),
     ],
 )  # fmt: skip
 def test_bad_online_configs_fail_in_one_line(data, message):
     with pytest.raises(ConfigError) as caught:
-        config_from_dict({"protocol": "online", "stream": {"dataset": "wine"}, **data})
+        config_from_dict({"protocol": "online", "stream": ONLINE_WINE, **data})
     assert message in str(caught.value) and "\n" not in str(caught.value)
 
 
@@ -203,11 +215,25 @@ def test_text_data_is_refused_under_the_online_protocol(tmp_path, capsys):
     csv.write_text("text,label\n" + "\n".join(f"word{i} other,{i % 2}" for i in range(40)))
     data = {
         "protocol": "online",
-        "stream": {"dataset": "text_csv", "path": str(csv), "target": "label"},
+        "stream": {
+            "dataset": "text_csv",
+            "path": str(csv),
+            "target": "label",
+            "grouping": "trapezoidal",
+        },  # fmt: skip
         "strategies": ["ogd"],
     }
     path = tmp_path / "text.yaml"
     path.write_text(yaml.safe_dump(data))
     assert main(["run", str(path), "--out", str(tmp_path / "never"), "--no-progress"]) == 2
     assert "protocol online reads plain tables" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
+
+
+def test_more_base_features_than_columns_fail_before_anything_is_written(tmp_path, capsys):
+    table = write_table(tmp_path / "toy.data")  # 6 columns
+    path = config(table, tmp_path, base_features=9)
+    assert main(["run", str(path), "--out", str(tmp_path / "never"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "stream.base_features is 9 but the data has 6 columns; lower" in err
     assert not (tmp_path / "never").exists()

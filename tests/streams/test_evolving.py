@@ -1,5 +1,7 @@
 """Trapezoidal, haphazard and obsolete streams: which columns each row shows."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -63,19 +65,19 @@ def test_online_stream_shuffles_and_hides_with_nan():
 @pytest.mark.parametrize(
     "pattern, message",
     [
-        (EvolvingPattern("spiral"), "online.pattern must be one of"),
-        (EvolvingPattern(n_chunks=0), "online.n_chunks must be >= 1"),
-        (EvolvingPattern("haphazard", p=1.5), "online.p must lie in"),
-        (EvolvingPattern(base=9), "lower online.base"),
+        (EvolvingPattern("spiral"), "stream.grouping must be one of"),
+        (EvolvingPattern(n_chunks=0), "stream.n_experiences (the chunks) must be >= 1"),
+        (EvolvingPattern("haphazard", p=1.5), "stream.presence must lie in"),
+        (EvolvingPattern(base=9), "lower stream.base_features"),
     ],
 )
 def test_bad_patterns_fail_with_the_fix(pattern, message):
-    with pytest.raises(DataError, match=message):
+    with pytest.raises(DataError, match=re.escape(message)):
         presence(30, 4, pattern, seed=0)
 
 
 def test_too_few_rows_for_the_chunks():
-    with pytest.raises(DataError, match="lower online.n_chunks"):
+    with pytest.raises(DataError, match="lower stream.n_experiences"):
         presence(5, 3, EvolvingPattern(n_chunks=10), seed=0)
 
 
@@ -89,3 +91,69 @@ def test_the_batch_trapezoid_releases_the_online_trapezoid_by_experience():
     assert widths == trapezoid_columns(24, 10)
     with pytest.raises(DataError, match="grouping 'trapezoidal' fixes the columns"):
         build_stream(data, StreamConfig(n_experiences=10, grouping="trapezoidal", shuffle=True), 0)
+
+
+def _data(n=600, d=10, seed=0):
+    from streams import from_arrays
+
+    rng = np.random.default_rng(seed)
+    return from_arrays(rng.normal(5.0, 2.0, size=(n, d)).astype(np.float32), np.arange(n) % 2)
+
+
+def test_the_batch_haphazard_stream_hides_cells_row_by_row_and_never_a_base_column():
+    from streams import StreamConfig, build_stream
+
+    config = StreamConfig(n_experiences=4, grouping="haphazard", base_features=2, presence=0.7)
+    stream = build_stream(_data(), config, seed=3)
+    assert [len(g) for g in stream.groups] == [10, 0, 0, 0]  # every column from the first
+    hidden = []
+    for split in ("train", "valid", "test"):
+        for j in range(4):
+            x, _ = stream.arrays(split, j)
+            assert not np.isnan(x[:, :2]).any()
+            hidden.append(np.isnan(x[:, 2:]))
+            later, _ = stream.arrays(split, j, upto=3)  # the current-feature view: the same cells
+            np.testing.assert_array_equal(np.isnan(later), np.isnan(x))
+    share = np.concatenate(hidden).mean()
+    assert 0.25 < share < 0.35  # 1 - presence
+    again = build_stream(_data(), config, seed=3)
+    np.testing.assert_array_equal(
+        np.isnan(again.arrays("test", 1)[0]), np.isnan(stream.arrays("test", 1)[0])
+    )
+    other = build_stream(_data(), config, seed=4)
+    assert not np.array_equal(
+        np.isnan(other.arrays("test", 1)[0]), np.isnan(stream.arrays("test", 1)[0])
+    )
+
+
+def test_the_batch_obsolete_stream_shows_what_the_online_chunk_shows():
+    from streams import StreamConfig, build_stream
+
+    pattern = EvolvingPattern("obsolete", n_chunks=5, base=2, lifetime=2)
+    config = StreamConfig(n_experiences=5, grouping="obsolete", base_features=2, lifetime=2)
+    stream = build_stream(_data(), config, seed=0)
+    online = presence(500, 10, pattern, seed=0)
+    for j, (start, _) in enumerate(chunk_bounds(500, 5)):
+        x, _ = stream.arrays("test", j)
+        shown = ~np.isnan(x)
+        assert (shown == shown[0]).all()  # a column is shown by every row of the chunk or none
+        np.testing.assert_array_equal(shown[0], online[start])
+
+
+def test_standardisation_reads_only_the_shown_cells():
+    from streams import StreamConfig, build_stream
+
+    data = _data()
+    config = StreamConfig(n_experiences=4, grouping="haphazard", base_features=2, presence=0.5)
+    stream = build_stream(data, config, seed=1)
+    rows = stream.rows["train"][0]
+    raw = data.x[rows].copy()
+    raw[np.isnan(stream.table.pool[rows])] = np.nan  # the cells the stream hid
+    np.testing.assert_allclose(stream.table.shift, np.nanmean(raw, axis=0), rtol=1e-5)
+
+
+def test_obsolete_needs_base_features_for_its_first_experience():
+    from streams import StreamConfig, build_stream
+
+    with pytest.raises(DataError, match="set stream.base_features >= 1"):
+        build_stream(_data(), StreamConfig(n_experiences=4, grouping="obsolete"), seed=0)
