@@ -43,6 +43,12 @@ class Prediction:
         return self.logits.argmax(dim=1)
 
 
+def _filled(net: ExitNetwork, x: Tensor) -> Tensor:
+    """``x`` with the absent cells an imputing stack fills (``al: impute``); else ``x``."""
+    inputs = getattr(net, "inputs", None)
+    return x if inputs is None else inputs(x)
+
+
 def _answer_depths(net: ExitNetwork, x: Tensor) -> Tensor | None:
     """Per row, the deepest exit that may answer it: the deepest block its columns reach, or
     the exit chosen on validation for that feature set (:mod:`alcl.answer_exits`)."""
@@ -101,6 +107,7 @@ def adaptive(
     computes no confidence on the way). Runs without autograd.
     """
     threshold, kind = _resolve_rule(net, threshold, kind)
+    x = _filled(net, x)
     costs = exit_costs(net)
     limit = _answer_depths(net, x)  # None: every sample is answered by the deepest block
     top = net.depth if max_depth is None else max(1, min(max_depth, net.depth))
@@ -179,6 +186,7 @@ def adaptive_routed(
     in differs).
     """
     threshold, kind = _resolve_rule(net, threshold, kind)
+    x = _filled(net, x)
     if batch_size < 1 or deep_batch_size < 1:
         raise ValueError(f"batch sizes must be >= 1, got {batch_size} and {deep_batch_size}.")
     n = x.shape[0]
@@ -242,6 +250,7 @@ def shortcut(net: ExitNetwork, x: Tensor, depth: int) -> Tensor:
     """Logits of the shortcut at ``depth`` (1-based) for samples that can reach it."""
     if not 1 <= depth <= net.depth:
         raise ValueError(f"depth must lie in 1..{net.depth}, got {depth}.")
+    x = _filled(net, x)
     if (net.usable_depth(x) < depth).any():
         raise ValueError(f"some samples lack the columns that blocks 1..{depth} read.")
     s = None
@@ -252,6 +261,7 @@ def shortcut(net: ExitNetwork, x: Tensor, depth: int) -> Tensor:
 
 def all_exits(net: ExitNetwork, x: Tensor) -> list[Tensor]:
     """Logits of every shortcut 1..L, sharing one pass through the encoders."""
+    x = _filled(net, x)
     if (net.usable_depth(x) < net.depth).any():
         raise ValueError("all_exits needs samples with every column the network reads.")
     return _every_exit(net, x)
@@ -281,6 +291,7 @@ def exit_table(net: ExitNetwork, x: Tensor) -> ExitTable:
     A sample that lacks the columns of a deeper block gets NaN logits there; :func:`decide`
     never reads them.
     """
+    x = _filled(net, x)
     limit = _every_answer_depth(net, x)
     return ExitTable(torch.stack(_every_exit(net, x)), limit)
 

@@ -72,6 +72,10 @@ class Prefix:
     t: Tensor
 
 
+FILL_SUM, FILL_COUNT = "fill_sum", "fill_count"
+"""Buffers of an imputing stack: per column, the sum and count of shown training cells."""
+
+
 class BlockStack(nn.Module):
     """A stack of :class:`GrowingBlock` over inputs with ``n_features`` columns (NaN = absent)."""
 
@@ -124,6 +128,35 @@ class BlockStack(nn.Module):
             depth += 1
         return depth
 
+    def observe_shown(self, x: Tensor) -> None:
+        """Add the shown (non-NaN) cells of training rows ``x`` to the per-column means that
+        :meth:`inputs` fills absent cells with (``al: impute``). The buffers are registered on
+        first use, so a stack that never imputes keeps its ``state_dict``."""
+        if FILL_SUM not in self._buffers:
+            zeros = torch.zeros(self.n_features, dtype=torch.float64, device=x.device)
+            self.register_buffer(FILL_SUM, zeros)
+            self.register_buffer(FILL_COUNT, zeros.clone())
+        shown = ~torch.isnan(x)
+        self._buffers[FILL_SUM] += torch.where(shown, x, 0.0).sum(dim=0, dtype=torch.float64)
+        self._buffers[FILL_COUNT] += shown.sum(dim=0)
+
+    def inputs(self, x: Tensor) -> Tensor:
+        """``x`` as the blocks read it: unchanged, or (``al: impute``) with every absent cell of
+        a column shown by some training row set to that column's mean over them, so the row
+        reaches every block whose columns have been shown; never-shown columns stay NaN."""
+        total = self._buffers.get(FILL_SUM)
+        if total is None or not bool(x.isnan().any()):
+            return x
+        count = self._buffers[FILL_COUNT]
+        mean = torch.where(count > 0, total / count.clamp(min=1), math.nan).to(x.dtype)
+        return torch.where(torch.isnan(x), mean, x)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        for name in (FILL_SUM, FILL_COUNT):
+            if prefix + name in state_dict and name not in self._buffers:
+                self.register_buffer(name, torch.empty_like(state_dict[prefix + name]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def check_input(self, x: Tensor) -> None:
         if x.dim() < 2 or x.shape[1] != self.n_features:
             raise ValueError(
@@ -154,6 +187,7 @@ class BlockStack(nn.Module):
         (NaN marks absent columns and propagates through a sum).
         """
         self.check_input(x)
+        x = self.inputs(x)
         if not bool(x.sum().isnan()):
             return None
         ok = torch.ones(x.shape[0], dtype=torch.bool, device=x.device)
@@ -286,6 +320,7 @@ class ALNetwork(EarlyExits, BlockStack):
 
     def prefix(self, x: Tensor, y: Tensor, depth: int) -> Prefix:
         """s and t after the first ``depth`` blocks, computed without gradient."""
+        x = self.inputs(x)
         s, t = None, self.label_code(y, x.dtype)
         with torch.no_grad():
             for block in self.blocks[:depth]:
@@ -311,6 +346,7 @@ class ALNetwork(EarlyExits, BlockStack):
         one int for every row); a caller that passes it has checked ``x`` and
         ``y`` already (the strategy does so once per experience, not per batch).
         """
+        x = self.inputs(x)
         if limit is None:
             self.check_input(x)
             self.check_labels(y, x.shape[0])

@@ -82,6 +82,7 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         precision: str = "fp32",
         cache_mb: float = 1024.0,
         answer: str = "deepest",
+        impute: bool = False,
     ) -> None:
         if not isinstance(model, self.network_type):
             raise TypeError(
@@ -108,6 +109,7 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         self.optimizer_factory = optimizer_factory
         self.cache_mb = cache_mb
         self.answer = answer  # which exit answers each feature set (alcl.answer_exits)
+        self.impute = impute  # absent cells read the column's mean over shown training cells
         self.last_step: TrainStep | None = None
         self.prepared_batches: TensorBatches | None = None  # this experience's batches
         self.cached_depth = 0  # blocks whose outputs the batches carry (0: none cached)
@@ -162,8 +164,15 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         net, loader = self.model, self.dataloader
         self.prepared_batches, self.cached_depth, self.batch_fields = None, 0, {}
         if not isinstance(loader, TensorBatches):
+            if self.impute:
+                raise RuntimeError(
+                    "al with impute learns its column means from an experience's tensors, which "
+                    "only the fast loop gathers; set training.loop: fast."
+                )
             return False
         x, y = loader.tensors[0], loader.tensors[1]
+        if self.impute:  # this experience's shown cells join the means, before any use
+            net.observe_shown(x)
         net.check_input(x)
         net.check_labels(y, len(x))
         chunks = list(zip(torch.split(x, _CHUNK), torch.split(y, _CHUNK), strict=True))
@@ -247,6 +256,7 @@ class ALParams(GrowthParams):
     freeze: bool = True
     answer: str = "deepest"  # see alcl.answer_exits.ANSWERS
     warm_start: bool = False  # each new block starts near its parent's exit (ALBlock.start_as)
+    impute: bool = False  # absent cells of shown columns read their mean over training rows
 
     def problems(self) -> list[str]:
         wrong = [] if self.answer in ANSWERS else [
@@ -295,6 +305,7 @@ def build_growing(
         optimizer_factory=optimizer_for(training),
         cache_mb=params.cache_mb,
         answer=getattr(params, "answer", "deepest"),
+        impute=getattr(params, "impute", False),
         **loop_kwargs(training, device, evaluator, plugins),
     )
 

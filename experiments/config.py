@@ -423,12 +423,13 @@ def _check_values(cfg: ExperimentConfig) -> None:
         reads_any_row = (entry.entry.fixed_width or entry.entry.reads_nan) and not (
             entry.entry.routes_rows
         )
+        reads_any_row = reads_any_row or getattr(entry.options, "impute", False)
         need(
             cfg.stream.grouping not in HIDES_CELLS or reads_any_row,
             f"strategies[{i}]: {entry.name} routes each row by the columns it has, and rows "
             f"of a {cfg.stream.grouping} stream lack columns that earlier blocks read, so it "
-            "cannot train on this stream's batch form yet; drop it, or run protocol online "
-            "(where AL fills them with running means).",
+            "cannot train on this stream's batch form; drop it, or for al set impute: true "
+            "(absent cells read their column's training mean).",
         )
     for i, entry in enumerate(cfg.strategies):
         if entry.name == "pnn":
