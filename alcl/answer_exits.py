@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from alcl import inference
-from alcl.network import EarlyExits
+from alcl.early_exits import EarlyExits
 
 ANSWERS = ("deepest", "best_valid")
 """``answer`` of ``al``: the full path, or the exit chosen on validation per feature set."""

@@ -35,7 +35,7 @@ from torch import Tensor
 from alcl import inference
 from alcl.compute import seconds_per_sample_range, timed_rows
 from alcl.confidence import CONFIDENCES
-from alcl.network import EarlyExits
+from alcl.early_exits import EarlyExits
 
 DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999)
 RULES = ("accuracy", "budget")

@@ -3,7 +3,8 @@
 The network computes; it does not decide when to grow (that is
 :mod:`alcl.growth`) nor how to predict beyond its default full path (that is
 :mod:`alcl.inference`). It stores the early-exit rule chosen on validation
-(:mod:`alcl.calibration`) as buffers, so the rule travels with ``state_dict``.
+(:mod:`alcl.calibration`) as buffers, so the rule travels with ``state_dict``
+(:class:`alcl.early_exits.EarlyExits`).
 
 :class:`BlockStack` is what every growing stack shares, AL or not: the list of
 blocks, freezing, and the column routing (how deep a sample can go given the
@@ -23,7 +24,7 @@ from torch import Tensor, nn
 
 from alcl import inference
 from alcl.block import ALBlock, GrowingBlock, make_block
-from alcl.confidence import CONFIDENCES
+from alcl.early_exits import EarlyExits
 
 if TYPE_CHECKING:
     from alcl.config import ModelConfig
@@ -197,89 +198,6 @@ class BlockStack(nn.Module):
                 ok = ok & block.present(x)
             depth += ok
         return depth
-
-
-ANSWER_TABLE = "answer_exit_table"
-
-
-class EarlyExits:
-    """A stack with an exit at every block, and the early-exit rule chosen on validation
-    (:mod:`alcl.calibration`), stored as buffers so the rule travels with ``state_dict``.
-
-    A subclass says how exit k turns block k's features into logits (:meth:`exit_logits`);
-    the inference paths (:mod:`alcl.inference`), the FLOPs accounting and the per-exit metric
-    need nothing else. :class:`ALNetwork` is one; the ``bp-exits`` reference
-    (:mod:`alcl.baselines.bp_grow`) is another.
-    """
-
-    def set_answer_exits(self, exits: list[int]) -> None:
-        """Answer a row whose columns reach block d (1-based) with exit ``exits[d - 1]``
-        (1 <= exit <= d) instead of exit d (:mod:`alcl.answer_exits`). Stored as a buffer,
-        registered on first use, so networks that never choose keep their ``state_dict``."""
-        table = [int(e) for e in exits]
-        bad = [(d, e) for d, e in enumerate(table, start=1) if not 1 <= e <= d]
-        if len(table) != self.depth or bad:
-            raise ValueError(
-                f"answering exits must list one exit 1..d per depth d = 1..{self.depth}, "
-                f"got {table}."
-            )
-        device = self.exit_threshold.device
-        self._buffers.pop(ANSWER_TABLE, None)
-        self.register_buffer(ANSWER_TABLE, torch.tensor(table, dtype=torch.long, device=device))
-
-    def answer_exits(self) -> list[int]:
-        """The exit that answers rows reaching each block (the block itself where none was
-        chosen, e.g. blocks grown since)."""
-        table = self._buffers.get(ANSWER_TABLE)
-        chosen = [] if table is None else table.tolist()[: self.depth]
-        return chosen + list(range(len(chosen) + 1, self.depth + 1))
-
-    def answer_depths(self, x: Tensor) -> Tensor | None:
-        """Per row, the exit that answers it: its usable depth through the answering table
-        (None, as :meth:`depth_limits`, when every row is answered by the deepest exit)."""
-        limit = self.depth_limits(x)
-        if ANSWER_TABLE not in self._buffers:
-            return limit
-        table = torch.tensor([0, *self.answer_exits()], dtype=torch.long, device=x.device)
-        if limit is None:
-            if int(table[-1]) == self.depth:
-                return None
-            return table[-1].expand(x.shape[0]).clone()
-        return table[limit]  # limit 0 (no usable block) stays 0
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
-        key = prefix + ANSWER_TABLE
-        if key in state_dict and ANSWER_TABLE not in self._buffers:
-            self.register_buffer(ANSWER_TABLE, torch.empty_like(state_dict[key]))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    def init_exit_rule(self) -> None:
-        # The early-exit rule: NaN until calibrated; +inf means "always the full path".
-        self.register_buffer("exit_threshold", torch.tensor(math.nan, dtype=torch.float64))
-        self.register_buffer("exit_confidence", torch.tensor(0, dtype=torch.long))
-
-    def exit_logits(self, s: Tensor, depth: int) -> Tensor:
-        """Logits of exit ``depth`` (1-based) from block ``depth``'s encoder output ``s``."""
-        raise NotImplementedError
-
-    def set_exit_rule(self, threshold: float, confidence: str = "max_prob") -> None:
-        """Store the adaptive-inference threshold (``inf``: full path) and confidence kind."""
-        if confidence not in CONFIDENCES:
-            raise ValueError(
-                f"unknown confidence {confidence!r}; choose one of {list(CONFIDENCES)}."
-            )
-        if math.isnan(threshold) or threshold < 0:
-            raise ValueError(f"an exit threshold must be >= 0 (or inf), got {threshold}.")
-        self.exit_threshold.fill_(float(threshold))
-        self.exit_confidence.fill_(CONFIDENCES.index(confidence))
-
-    @property
-    def exit_rule(self) -> tuple[float, str] | None:
-        """(threshold, confidence kind) chosen on validation, or None before calibration."""
-        threshold = float(self.exit_threshold)
-        if math.isnan(threshold):
-            return None
-        return threshold, CONFIDENCES[int(self.exit_confidence)]
 
 
 class ALNetwork(EarlyExits, BlockStack):

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
-import types
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,7 +45,18 @@ from alcl.registry import StrategyEntry, strategies
 from alcl.results.logs import LoggingConfig
 from experiments.backbone_config import check_backbone
 from experiments.errors import ConfigError
+from experiments.online_config import check_online, online_entry
 from experiments.overrides import apply_overrides
+from experiments.schema import (
+    as_float,
+    check_label,
+    entry_parts,
+    section,
+    section_values,
+    type_name,
+    type_ok,
+    unknown_key,
+)
 from streams import StreamConfig, check_stream
 from streams.evolving import HIDES_CELLS, PATTERNS, pattern_of
 
@@ -58,12 +67,6 @@ PROTOCOLS = ("batch", "online")
 """``batch``: experiences, trained in epochs and tested on held-out rows
 (:mod:`experiments.runner`); ``online``: each row predicted, then learned, in one pass
 (:mod:`experiments.online_runner`)."""
-ONLINE_STREAM_KEYS = (
-    "dataset", "path", "data_root", "download", "target", "n_features", "header",
-    "file_encoding", "grouping", "n_experiences", "base_features", "presence", "lifetime",
-)  # fmt: skip
-"""The stream keys the online protocol reads: which table to load, and its feature-evolving
-pattern (``grouping``, with ``n_experiences`` chunks); the others cut experiences."""
 
 
 @dataclass
@@ -136,91 +139,11 @@ class ExperimentConfig(RunSettings):
         return data
 
 
-def _type_ok(value: Any, hint: Any) -> bool:
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return True
-    if origin in (typing.Union, types.UnionType):
-        return any(_type_ok(value, h) for h in typing.get_args(hint))
-    if hint is type(None):
-        return value is None
-    if origin is list:
-        (inner,) = typing.get_args(hint)
-        return isinstance(value, list) and all(_type_ok(v, inner) for v in value)
-    if origin is dict:
-        return isinstance(value, dict)
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, hint)
-
-
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-
-
-def _as_float(value: Any) -> Any:
-    """Ints as floats, and numbers such as ``1e-3`` that YAML 1.1 reads as strings; else as is."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str) and _NUMBER.match(value.strip()):
-        return float(value)
-    return value
-
-
-def _type_name(hint: Any) -> str:
-    return str(hint).replace("typing.", "") if not isinstance(hint, type) else hint.__name__
-
-
-def unknown_key(key: Any, where: str, allowed: Sequence[str]) -> ConfigError:
-    """The error for an unknown key: every key allowed at its level, and the nearest one."""
-    near = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
-    hint = f" Did you mean {near[0]!r}?" if near else ""
-    return ConfigError(f"unknown key {where}.{key}; allowed keys are {list(allowed)}.{hint}")
-
-
-def _section(cls: type, data: Any, where: str) -> Any:
-    """The dataclass ``cls`` of a config section's mapping, each key and type checked."""
-    return cls(**_values(cls, data, where))
-
-
-def _values(cls: type, data: Any, where: str) -> dict[str, Any]:
-    """The given keys of a section's mapping (``None``: none), checked against ``cls``'s fields."""
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{where} must be a mapping of keys to values, got {type(data).__name__}."
-        )
-    hints = typing.get_type_hints(cls)
-    allowed = [f.name for f in dataclasses.fields(cls)]
-    values = {}
-    for key, value in data.items():
-        if key not in allowed:
-            raise unknown_key(key, where, allowed)
-        value = _as_float(value) if hints[key] is float else value
-        if not _type_ok(value, hints[key]):
-            raise ConfigError(
-                f"{where}.{key} must be {_type_name(hints[key])}, got {value!r} ({type(value).__name__})."
-            )
-        values[key] = value
-    return values
-
-
 def _strategy(entry: Any, index: int) -> StrategyConfig:
-    where = f"strategies[{index}]"
-    if isinstance(entry, str):
-        entry = {"name": entry}
-    if not isinstance(entry, dict) or "name" not in entry:
-        raise ConfigError(
-            f"{where} must be a strategy name or a mapping with a 'name' key, got {entry!r}."
-        )
-    entry = dict(entry)
-    name = entry.pop("name")
-    label = entry.pop("label", "")
+    where, name, label, entry = entry_parts(entry, index, "a strategy name")
     # keys of the shared training section, for this strategy alone (values checked in context
     # by config_from_dict, once the shared section is known)
-    training = _values(TrainingConfig, entry.pop("training", None), f"{where}.training")
+    training = section_values(TrainingConfig, entry.pop("training", None), f"{where}.training")
     table = strategies()
     if name not in table:
         raise ConfigError(f"{where}: unknown strategy {name!r}; choose one of {sorted(table)}.")
@@ -234,62 +157,17 @@ def _strategy(entry: Any, index: int) -> StrategyConfig:
                 f"{sorted(hints) or 'none'} (and label, training).{hint}"
             )
         kind = hints[key]
-        value = entry[key] = _as_float(value) if kind is float else value
-        if not _type_ok(value, kind):
-            raise ConfigError(f"{where}.{key} must be {_type_name(kind)}, got {value!r}.")
-    if not isinstance(label, str):
-        raise ConfigError(f"{where}.label must be a string, got {label!r}.")
+        value = entry[key] = as_float(value) if kind is float else value
+        if not type_ok(value, kind):
+            raise ConfigError(f"{where}.{key} must be {type_name(kind)}, got {value!r}.")
+    check_label(label, where)
     for problem in table[name].options(entry).problems():
         raise ConfigError(f"{where}.{problem}.")
     return StrategyConfig(name, label, entry, training)
 
 
 def _online_strategy(entry: Any, index: int) -> StrategyConfig:
-    """A ``strategies:`` entry under ``protocol: online``: a registered online learner
-    (:mod:`alcl.online`) and its keyword hyper-parameters, checked by building it once."""
-    import inspect
-
-    from alcl.online import ONLINE_LEARNERS, build_learner
-
-    where = f"strategies[{index}]"
-    if isinstance(entry, str):
-        entry = {"name": entry}
-    if not isinstance(entry, dict) or "name" not in entry:
-        raise ConfigError(
-            f"{where} must be an online learner's name or a mapping with a 'name' key, "
-            f"got {entry!r}."
-        )
-    entry = dict(entry)
-    name, label = entry.pop("name"), entry.pop("label", "")
-    if name not in ONLINE_LEARNERS:
-        raise ConfigError(
-            f"{where}: unknown online learner {name!r}; choose one of {sorted(ONLINE_LEARNERS)} "
-            "(protocol online runs online learners, not the batch strategies)."
-        )
-    if "training" in entry:
-        raise ConfigError(
-            f"{where}.training applies to protocol batch; an online learner takes its "
-            "settings (lr, ...) as its own keys."
-        )
-    signature = inspect.signature(ONLINE_LEARNERS[name].__init__)
-    allowed = [
-        k for k in signature.parameters if k not in ("self", "n_features", "n_classes", "seed")
-    ]
-    for key in entry:
-        if key not in allowed:
-            near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            hint = f" Did you mean {near[0]!r}?" if near else ""
-            raise ConfigError(
-                f"{where}: online learner {name!r} has no hyper-parameter {key!r}; allowed: "
-                f"{allowed or 'none'} (and label).{hint}"
-            )
-    if not isinstance(label, str):
-        raise ConfigError(f"{where}.label must be a string, got {label!r}.")
-    try:
-        build_learner(name, 16, 2, 0, **entry)  # the values alone; the data is checked later
-    except (ValueError, TypeError) as err:
-        raise ConfigError(f"{where}: {err}") from None
-    return StrategyConfig(name, label, entry)
+    return StrategyConfig(*online_entry(entry, index))
 
 
 def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
@@ -324,69 +202,43 @@ def config_from_dict(data: dict[str, Any] | None) -> ExperimentConfig:
     for key in data:
         if key not in top:
             raise unknown_key(key, "config", top)
-    parts = {key: _section(cls, data.pop(key, None), key) for key, cls in sections.items()}
+    parts = {key: section(cls, data.pop(key, None), key) for key, cls in sections.items()}
     strategies = data.pop("strategies", None)
     if strategies is not None:
         if not isinstance(strategies, list) or not strategies:
             raise ConfigError("strategies must be a non-empty list of strategy names or mappings.")
         check = _online_strategy if online else _strategy
         parts["strategies"] = [check(s, i) for i, s in enumerate(strategies)]
-    top = _section(RunSettings, data, "config")
+    top = section(RunSettings, data, "config")
     cfg = ExperimentConfig(**dataclasses.asdict(top), **parts)
-    (_check_online if online else _check_values)(cfg)
+    _check_values(cfg)
     return cfg
 
 
-def _check_online(cfg: ExperimentConfig) -> None:
-    """``protocol: online``: the run settings, the table to load and the pattern; the batch
-    sections must keep their defaults, since nothing would read them."""
-
-    def need(ok: bool, message: str) -> None:
-        if not ok:
-            raise ConfigError(message)
-
-    need(len(cfg.seeds) > 0, "seeds must list at least one seed (a shuffle of the rows).")
-    need(cfg.jobs >= 0, f"jobs must be >= 0 (0: one run per CPU core), got {cfg.jobs}.")
-    need(cfg.threads >= 0, f"threads must be >= 0 (0: PyTorch's default), got {cfg.threads}.")
-    check_stream(cfg.stream, need)
-    defaults = StreamConfig()
-    for key in dataclasses.fields(StreamConfig):
-        if key.name not in ONLINE_STREAM_KEYS:
-            need(
-                getattr(cfg.stream, key.name) == getattr(defaults, key.name),
-                f"stream.{key.name} applies to protocol batch; under protocol online the "
-                "online section says which columns each row shows: remove it.",
-            )
-    for section, cls in (("model", ModelConfig), ("training", TrainingConfig)):
-        need(
-            getattr(cfg, section) == cls(),
-            f"{section} applies to protocol batch; an online learner takes its settings as "
-            f"its own keys under strategies: remove the {section} section.",
-        )
-    need(
-        cfg.adaptive == AdaptiveConfig(),
-        "adaptive applies to protocol batch (early exits calibrated on validation rows); "
-        "remove the adaptive section.",
-    )
-    cfg.online.check(need)
-    need(
-        cfg.stream.grouping in PATTERNS,
-        f"protocol online streams a feature-evolving pattern: set stream.grouping to one of "
-        f"{list(PATTERNS)} (with stream.n_experiences chunks), got {cfg.stream.grouping!r}.",
-    )
-    for problem in pattern_of(cfg.stream).problems():
-        need(False, problem)
-    keys = [s.key for s in cfg.strategies]
-    twice = sorted({k for k in keys if keys.count(k) > 1})
-    need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")
-
-
 def _check_values(cfg: ExperimentConfig) -> None:
+    """Every problem of a whole config, the first one raised: the checks every config gets,
+    then the protocol's own (:func:`experiments.online_config.check_online` for online)."""
+
     def need(ok: bool, message: str) -> None:
         if not ok:
             raise ConfigError(message)
 
     need(len(cfg.seeds) > 0, "seeds must list at least one seed.")
+    need(cfg.threads >= 0, f"threads must be >= 0 (0: PyTorch's default), got {cfg.threads}.")
+    need(cfg.jobs >= 0, f"jobs must be >= 0 (0: one run per CPU core), got {cfg.jobs}.")
+    check_stream(cfg.stream, need)
+    keys = [s.key for s in cfg.strategies]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")
+    if cfg.protocol == "online":
+        check_online(cfg, need)
+    else:
+        _check_batch(cfg, need)
+
+
+def _check_batch(cfg: ExperimentConfig, need) -> None:
+    """``protocol: batch``: the device, the pattern keys, the sections and every strategy on
+    this stream."""
     need(
         cfg.online == OnlineConfig(),
         "online applies to protocol online; set protocol: online, or remove the online section.",
@@ -395,7 +247,6 @@ def _check_values(cfg: ExperimentConfig) -> None:
         cfg.device in ("cpu", "cuda", "auto") or cfg.device.startswith("cuda:"),
         f"device must be cpu, cuda, cuda:N or auto, got {cfg.device!r}.",
     )
-    check_stream(cfg.stream, need)
     if cfg.stream.grouping in PATTERNS and cfg.stream.kind == "feature_incremental":
         for problem in pattern_of(cfg.stream).problems():
             need(False, problem)
@@ -407,8 +258,6 @@ def _check_values(cfg: ExperimentConfig) -> None:
                 f"stream.{key} applies to groupings {list(PATTERNS)}, not "
                 f"{cfg.stream.grouping!r}; remove it.",
             )
-    need(cfg.threads >= 0, f"threads must be >= 0 (0: PyTorch's default), got {cfg.threads}.")
-    need(cfg.jobs >= 0, f"jobs must be >= 0 (0: one run per CPU core), got {cfg.jobs}.")
     cfg.model.check(need)
     cfg.training.check(need)
     for i, entry in enumerate(cfg.strategies):
@@ -439,9 +288,6 @@ def _check_values(cfg: ExperimentConfig) -> None:
                 f"be equal, got {cfg.model.widths}.",
             )
     check_backbone(cfg.model, cfg.stream, cfg.strategies, need)
-    keys = [s.key for s in cfg.strategies]
-    twice = sorted({k for k in keys if keys.count(k) > 1})
-    need(not twice, f"strategies {twice} appear twice; give each a distinct 'label'.")
 
 
 def load_raw(path: str | Path | None = None) -> dict[str, Any]:

@@ -20,7 +20,6 @@ the data's real width before anything is written, so a learner that cannot take 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from pathlib import Path
 
 import numpy as np
@@ -54,25 +53,25 @@ def learner_params(cfg: ExperimentConfig, index: int) -> dict:
     """The keyword settings learner ``index`` runs with: its own keys, and
     ``stream.base_features`` as its base features (Aux-Drop's ``n_base``) unless it sets them
     itself."""
-    from alcl.online import ONLINE_LEARNERS
+    from alcl.online import hyper_parameters
 
     entry = cfg.strategies[index]
     params = dict(entry.params)
-    takes = inspect.signature(ONLINE_LEARNERS[entry.name].__init__).parameters
+    takes = hyper_parameters(entry.name)
     if "n_base" in takes and "n_base" not in params and cfg.stream.base_features >= 1:
         params["n_base"] = cfg.stream.base_features
     return params
 
 
-def build(cfg: ExperimentConfig, index: int, n_features: int, n_classes: int, seed: int):
-    """Learner ``index`` of ``cfg`` for this data; a learner that cannot take it is a
-    :class:`ConfigError` naming the entry."""
+def build(
+    cfg: ExperimentConfig, index: int, params: dict, n_features: int, n_classes: int, seed: int
+):
+    """Learner ``index`` of ``cfg`` with ``params`` (:func:`learner_params`) for this data; a
+    learner that cannot take it is a :class:`ConfigError` naming the entry."""
     from alcl.online import build_learner
 
     try:
-        return build_learner(
-            cfg.strategies[index].name, n_features, n_classes, seed, **learner_params(cfg, index)
-        )
+        return build_learner(cfg.strategies[index].name, n_features, n_classes, seed, **params)
     except ValueError as err:
         raise ConfigError(f"strategies[{index}] ({cfg.strategies[index].key}): {err}") from None
 
@@ -90,31 +89,26 @@ def run_and_save_online(
     (The signature is :data:`experiments.local_pool.Run`'s, so runs can go in workers.)"""
     from alcl.online import prequential
     from alcl.results.files import write_json
-    from alcl.results.online_report import online_run_path
+    from alcl.results.online_report import online_record, online_run_path
 
     entry = cfg.strategies[index]
     path = online_run_path(folder, entry.key, seed)
     if path.is_file():
         return None
-    n_features = stream.x.shape[1]
-    model = build(cfg, index, n_features, stream.n_classes, seed)
+    params = learner_params(cfg, index)
+    model = build(cfg, index, params, stream.x.shape[1], stream.n_classes, seed)
     result = prequential(model, stream.x, stream.y, seed=seed, batch_size=cfg.online.batch_size)
-    counts = np.bincount(stream.y, minlength=stream.n_classes)
-    record = {
-        **dataclasses.asdict(result),
-        "learner": entry.key,  # the row's name (a label runs a registered learner)
-        "name": entry.name,
-        "order": index,
-        "params": learner_params(cfg, index),
-        "dataset": cfg.stream.dataset if not cfg.stream.path else Path(cfg.stream.path).name,
-        "pattern": cfg.stream.grouping,
-        "online": dataclasses.asdict(pattern_of(cfg.stream)),
-        "batch_size": cfg.online.batch_size,
-        "n_features": n_features,
-        "n_classes": stream.n_classes,
-        "majority_floor": int(len(stream.y) - counts.max()),
-        "present_share": float(stream.mask.mean()),
-    }
+    record = online_record(
+        result,
+        stream,
+        pattern_of(cfg.stream),
+        learner=entry.key,  # the row's name (a label runs a registered learner)
+        name=entry.name,
+        order=index,
+        params=params,
+        dataset=cfg.stream.dataset if not cfg.stream.path else Path(cfg.stream.path).name,
+        batch_size=cfg.online.batch_size,
+    )
     write_json(path, record)
     return record
 
@@ -141,7 +135,7 @@ def run_online(
     pattern = pattern_of(cfg.stream)
     streams = {seed: online_stream(x, y, n_classes, pattern, seed) for seed in cfg.seeds}
     for index in range(len(cfg.strategies)):  # fail before writing
-        build(cfg, index, x.shape[1], n_classes, cfg.seeds[0])
+        build(cfg, index, learner_params(cfg, index), x.shape[1], n_classes, cfg.seeds[0])
     cfg = dataclasses.replace(cfg, output=str(folder))
     check_output_folder(folder)
     claim_folder(folder, cfg, resume)

@@ -26,7 +26,8 @@ from torch import Tensor, nn
 
 from alcl.block import GrowingBlock
 from alcl.config import ModelConfig
-from alcl.network import BlockStack, EarlyExits, TrainStep
+from alcl.early_exits import EarlyExits
+from alcl.network import BlockStack, TrainStep
 from alcl.registry import register_strategy
 from alcl.strategy import ALStrategy, GrowthParams, build_growing
 

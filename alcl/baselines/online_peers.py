@@ -20,7 +20,6 @@ learner holds. None stores samples.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from typing import Any
 
 import numpy as np
@@ -28,7 +27,7 @@ import torch
 from avalanche.training.templates import SupervisedTemplate
 from torch import nn
 
-from alcl.online import ONLINE_LEARNERS, OnlineLearner, build_learner
+from alcl.online import OnlineLearner, build_learner, hyper_parameters
 from alcl.registry import Problem, register_strategy
 from alcl.training.loop import fast_loop_class, loop_kwargs
 from streams.validation import DataError
@@ -118,11 +117,10 @@ class OnlinePeer(SupervisedTemplate):
 def peer_params(learner: str) -> type:
     """A frozen dataclass of ``learner``'s keyword hyper-parameters, with its defaults (the
     schema of its ``strategies:`` entry); its values are checked when it is built."""
-    signature = inspect.signature(ONLINE_LEARNERS[learner].__init__)
     fields = [
-        (name, type(p.default), dataclasses.field(default=p.default))
-        for name, p in signature.parameters.items()
-        if name not in ("self", "n_features", "n_classes", "seed", "lr")  # lr: training.lr
+        (name, type(default), dataclasses.field(default=default))
+        for name, default in hyper_parameters(learner).items()
+        if name != "lr"  # training.lr
     ]
     cls = dataclasses.make_dataclass(
         f"{learner.title().replace('_', '')}Params", fields, frozen=True
@@ -140,7 +138,7 @@ def build_peer(learner: str, problem: Problem, model: Any, training: Any, params
         )
     seed = int(torch.initial_seed() % (2**31))
     settings = dataclasses.asdict(params)
-    if "lr" in inspect.signature(ONLINE_LEARNERS[learner].__init__).parameters:
+    if "lr" in hyper_parameters(learner):
         settings["lr"] = training.lr  # the shared training key, tuned per strategy like any
     try:
         online = build_learner(learner, problem.n_features, problem.n_classes, seed, **settings)

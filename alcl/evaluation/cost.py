@@ -11,7 +11,7 @@ from torch import Tensor
 
 from alcl import inference
 from alcl.compute import exit_costs, parameters_per_block, wall_time
-from alcl.network import EarlyExits
+from alcl.early_exits import EarlyExits
 
 
 @torch.no_grad()

@@ -15,7 +15,7 @@ from avalanche.evaluation.metric_results import MetricValue
 from avalanche.evaluation.metric_utils import get_metric_name
 
 from alcl import inference
-from alcl.network import EarlyExits
+from alcl.early_exits import EarlyExits
 
 
 class ExitAccuracy(PluginMetric[list[float]]):

@@ -40,13 +40,13 @@ import torch
 
 from alcl.answer_exits import choose_answer_exit
 from alcl.calibration import AdaptiveConfig, adaptive_report
+from alcl.early_exits import EarlyExits
 from alcl.evaluation import metrics
 from alcl.evaluation.accuracy import ExperienceAccuracy, evaluate
 from alcl.evaluation.cost import compute_report
 from alcl.evaluation.exits import ExitAccuracy
 from alcl.evaluation.memory import stored_samples
 from alcl.evaluation.record import ALRecord, RunRecord
-from alcl.network import EarlyExits
 from alcl.state.checkpoint import weights_fingerprint
 
 DEFAULT_ADAPTIVE = AdaptiveConfig()

@@ -9,7 +9,13 @@
 """
 
 from alcl.online import al_online, aux_drop, majority, odl, ogd, olsf  # noqa: F401  (register)
-from alcl.online.learner import ONLINE_LEARNERS, OnlineLearner, build_learner, register_online
+from alcl.online.learner import (
+    ONLINE_LEARNERS,
+    OnlineLearner,
+    build_learner,
+    hyper_parameters,
+    register_online,
+)
 from alcl.online.prequential import OnlineResult, prequential
 
 __all__ = [
@@ -17,6 +23,7 @@ __all__ = [
     "OnlineLearner",
     "OnlineResult",
     "build_learner",
+    "hyper_parameters",
     "prequential",
     "register_online",
 ]

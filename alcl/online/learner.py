@@ -140,6 +140,18 @@ def _restore(value, name: str, tensors: dict[str, torch.Tensor]):
     return value
 
 
+def hyper_parameters(name: str) -> dict[str, object]:
+    """Learner ``name``'s keyword hyper-parameters and their defaults (its papers'), read off
+    its constructor: the schema of its config entry."""
+    import inspect
+
+    import alcl.online  # noqa: F401  (registers every learner)
+
+    fixed = ("self", "n_features", "n_classes", "seed")
+    signature = inspect.signature(ONLINE_LEARNERS[name].__init__)
+    return {k: p.default for k, p in signature.parameters.items() if k not in fixed}
+
+
 def build_learner(name: str, n_features: int, n_classes: int, seed: int, **params) -> OnlineLearner:
     """The registered learner ``name``; unknown names and parameters fail with the choices."""
     import alcl.online  # noqa: F401  (registers every learner)

@@ -45,6 +45,25 @@ def online_run_path(folder: str | Path, key: str, seed: int) -> Path:
     return Path(folder) / ONLINE_DIR / f"{key}__seed{seed}.json"
 
 
+def online_record(result, stream, pattern, **about: Any) -> dict[str, Any]:
+    """One run's record: what :class:`alcl.online.OnlineResult` holds, the stream it ran on
+    (its :class:`~streams.evolving.EvolvingPattern`, width, classes, majority-class floor and
+    share of present cells) and ``about`` (learner, settings, data set, ...)."""
+    import dataclasses
+
+    counts = np.bincount(stream.y, minlength=stream.n_classes)
+    return {
+        **dataclasses.asdict(result),
+        "pattern": pattern.pattern,
+        "online": dataclasses.asdict(pattern),
+        "n_features": int(stream.x.shape[1]),
+        "n_classes": int(stream.n_classes),
+        "majority_floor": int(len(stream.y) - counts.max()),
+        "present_share": float(stream.mask.mean()),
+        **about,
+    }
+
+
 def is_online_record(record: Any) -> bool:
     return isinstance(record, dict) and "error_rate" in record and "errors" in record
 

@@ -29,8 +29,6 @@ with ``--tune`` on shuffles 100-102 of german and svmguide3, never on the evalua
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import os
 import sys
 import time
@@ -39,10 +37,12 @@ from pathlib import Path
 import numpy as np
 
 from alcl.online import build_learner, prequential
+from alcl.results.files import write_json
 from alcl.results.online_report import (
     HEADER,
     majority_floor,
     markdown,
+    online_record,
     online_rows,
     read_online_runs,
 )
@@ -95,20 +95,16 @@ def run_one(path: Path, table, pattern: str, dataset: str, learner: str, shuffle
     params = {**learner_params(registered, dataset), **variant, **(extra or {})}
     model = build_learner(registered, table.n_features, table.n_classes, shuffle, **params)
     result = prequential(model, stream.x, stream.y, seed=shuffle)
-    record = {
-        **dataclasses.asdict(result),
-        "learner": learner,  # the row's name (a variant runs a registered learner)
-        "order": LEARNERS.index(learner),
-        "params": params,
-        "pattern": pattern,
-        "online": dataclasses.asdict(pattern_of(pattern, dataset)),
-        "dataset": dataset,
-        "majority_floor": int(len(stream.y) - np.bincount(stream.y).max()),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record))
-    os.replace(tmp, path)  # a crash never leaves half a file
+    record = online_record(
+        result,
+        stream,
+        pattern_of(pattern, dataset),
+        learner=learner,  # the row's name (a variant runs a registered learner)
+        order=LEARNERS.index(learner),
+        params=params,
+        dataset=dataset,
+    )
+    write_json(path, record)  # atomic: a crash never leaves half a file
     return record
 
 

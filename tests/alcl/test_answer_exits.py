@@ -10,7 +10,7 @@ import torch
 
 from alcl import inference
 from alcl.answer_exits import choose_answer_exit, exit_accuracies
-from alcl.network import ANSWER_TABLE
+from alcl.early_exits import ANSWER_TABLE
 from tests.alcl.helpers import CASES, batch, grown_network
 
 GROUPS = [[0, 1, 2], [3, 4], [5, 6, 7]]

@@ -9,12 +9,11 @@ import pytest
 import torch
 
 from alcl.network import FILL_COUNT, FILL_SUM
-from experiments.checkpoints import RunCheckpoint
 from experiments.config import ConfigError, config_from_dict
 from experiments.runner import run_one
 from streams import build_stream, load_stream_data
 from tests.alcl.helpers import grown_network
-from tests.experiments.helpers import without_timings
+from tests.experiments.helpers import run_until_checkpoint, without_timings
 
 NAN = math.nan
 
@@ -52,10 +51,6 @@ CONFIG = {
 }  # fmt: skip
 
 
-class _Stop(Exception):
-    pass
-
-
 def test_al_imputes_on_an_obsolete_stream_and_resumes_bit_for_bit(tmp_path, monkeypatch):
     cfg = config_from_dict(CONFIG)
     stream = build_stream(load_stream_data(cfg.stream), cfg.stream, 0)
@@ -64,18 +59,8 @@ def test_al_imputes_on_an_obsolete_stream_and_resumes_bit_for_bit(tmp_path, monk
     whole = run_one(cfg, 0, 0, stream, "cpu")
     assert len(whole.accuracy_matrix) == 3 and whole.final["avg_accuracy"] > 0.6
     assert whole.al.adaptive is not None  # calibrated on rows that lack old columns
-    save = RunCheckpoint.save
-
-    def save_then_stop(self, strategy, progress):
-        save(self, strategy, progress)
-        if progress.done == 2:
-            raise _Stop
-
     checkpoint = tmp_path / "run.pt"
-    monkeypatch.setattr(RunCheckpoint, "save", save_then_stop)
-    with pytest.raises(_Stop):
-        run_one(cfg, 0, 0, stream, "cpu", checkpoint=checkpoint)
-    monkeypatch.setattr(RunCheckpoint, "save", save)
+    run_until_checkpoint(cfg, 0, stream, checkpoint, monkeypatch, done=2)
     resumed = run_one(cfg, 0, 0, stream, "cpu", checkpoint=checkpoint)
     assert resumed.model_fingerprint == whole.model_fingerprint
     assert without_timings(resumed) == without_timings(whole)

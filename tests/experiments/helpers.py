@@ -1,5 +1,5 @@
 """Helpers for comparing runs: results without their wall-clock timings
-(:func:`experiments.benchmarks.common.without_timings`)."""
+(:func:`experiments.benchmarks.common.without_timings`), and a run stopped after a checkpoint."""
 
 from __future__ import annotations
 
@@ -28,3 +28,28 @@ class CodeRunningPickle:
         import os
 
         return (os.system, (f"touch {self.marker}",))
+
+
+class _Stop(Exception):
+    """Stands for the process being killed right after a checkpoint was written."""
+
+
+def run_until_checkpoint(cfg, index, stream, checkpoint: Path, monkeypatch, done: int) -> None:
+    """Run strategy ``index`` of ``cfg`` (seed 0, CPU) with ``checkpoint`` and stop it right
+    after the checkpoint of experience ``done`` is written, as a kill would."""
+    import pytest
+
+    from experiments.checkpoints import RunCheckpoint
+    from experiments.runner import run_one
+
+    save = RunCheckpoint.save
+
+    def save_then_stop(self, strategy, progress):
+        save(self, strategy, progress)
+        if progress.done == done:
+            raise _Stop
+
+    monkeypatch.setattr(RunCheckpoint, "save", save_then_stop)
+    with pytest.raises(_Stop):
+        run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
+    monkeypatch.setattr(RunCheckpoint, "save", save)

@@ -7,11 +7,10 @@ import pytest
 import torch
 
 from alcl.registry import strategies
-from experiments.checkpoints import RunCheckpoint
 from experiments.config import config_from_dict
 from experiments.runner import run_one
 from streams import build_stream, load_stream_data
-from tests.experiments.helpers import without_timings
+from tests.experiments.helpers import run_until_checkpoint, without_timings
 
 # every strategy that reads tables (bag-of-embeddings reads token ids: its own tests); wine
 # has 3 classes, so a binary one (OLSF) resumes on breast cancer
@@ -28,10 +27,6 @@ CONFIG = {
     "adaptive": {"latency_repeats": 0, "thresholds": [0.5, 0.9]},
     "strategies": [{"name": name, **SMALL_MEMORY.get(name, {})} for name in sorted(STRATEGIES)],
 }
-
-
-class _Stop(Exception):
-    """Stands for the process being killed right after a checkpoint was written."""
 
 
 @pytest.fixture(scope="module")
@@ -58,19 +53,8 @@ def test_a_stopped_and_resumed_run_equals_the_uninterrupted_one(
     trains_once = STRATEGIES[cfg.strategies[index].name].trains_once
     stop_after = 1  # the first of 3 experiences (Joint: its only one, so it resumes finished)
     uninterrupted = run_one(cfg, index, 0, stream, "cpu")
-
-    save = RunCheckpoint.save
-
-    def save_then_stop(self, strategy, progress):
-        save(self, strategy, progress)
-        if progress.done == stop_after:
-            raise _Stop
-
     checkpoint = tmp_path / "run.pt"
-    monkeypatch.setattr(RunCheckpoint, "save", save_then_stop)
-    with pytest.raises(_Stop):
-        run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
-    monkeypatch.setattr(RunCheckpoint, "save", save)
+    run_until_checkpoint(cfg, index, stream, checkpoint, monkeypatch, done=stop_after)
     assert checkpoint.is_file()
 
     resumed = run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)  # fresh objects
@@ -86,18 +70,8 @@ def test_al_killed_after_its_last_experience_resumes_to_the_calibration(
     cfg, stream = setting[False]
     index = sorted(STRATEGIES).index("al")
     uninterrupted = run_one(cfg, index, 0, stream, "cpu")
-    save = RunCheckpoint.save
-
-    def save_then_stop(self, strategy, progress):
-        save(self, strategy, progress)
-        if progress.done == 3:
-            raise _Stop
-
     checkpoint = tmp_path / "al.pt"
-    monkeypatch.setattr(RunCheckpoint, "save", save_then_stop)
-    with pytest.raises(_Stop):
-        run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
-    monkeypatch.setattr(RunCheckpoint, "save", save)
+    run_until_checkpoint(cfg, index, stream, checkpoint, monkeypatch, done=3)
     resumed = run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
     assert resumed.al.adaptive["threshold"] == uninterrupted.al.adaptive["threshold"]
     assert without_timings(resumed) == without_timings(uninterrupted)
