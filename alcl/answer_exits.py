@@ -37,7 +37,9 @@ def exit_accuracies(net: EarlyExits, x: Tensor, y: Tensor, batch_size: int = 409
 
 def choose_answer_exit(net: EarlyExits, x_valid: Tensor, y_valid: Tensor) -> list[int]:
     """Score exits 1..depth on ``(x_valid, y_valid)`` (rows with every column the network
-    reads), let the best answer the deepest feature set, and return the network's table
+    reads), let the best of those up to the deepest feature set's current answering exit
+    (the deepest exit, unless class statistics cap it) answer that feature set, and return
+    the network's table
     (entry d - 1: the exit that answers rows reaching block d)."""
     if len(y_valid) == 0:
         raise ValueError("cannot choose an answering exit on an empty validation set.")
@@ -47,8 +49,9 @@ def choose_answer_exit(net: EarlyExits, x_valid: Tensor, y_valid: Tensor) -> lis
         scores = exit_accuracies(net, x_valid, y_valid)
     finally:
         net.train(was_training)
-    best = max(range(len(scores)), key=lambda k: (round(scores[k], 12), k)) + 1
     table = net.answer_exits()
+    allowed = range(table[-1])  # with head lda, only exits up to the one that has seen every class
+    best = max(allowed, key=lambda k: (round(scores[k], 12), k)) + 1
     table[-1] = best
     net.set_answer_exits(table)
     return table

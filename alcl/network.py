@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
-from alcl import inference
+from alcl import class_heads, inference
 from alcl.block import ALBlock, GrowingBlock, make_block
 from alcl.early_exits import EarlyExits
 
@@ -227,8 +227,16 @@ class ALNetwork(EarlyExits, BlockStack):
         return t
 
     def exit_logits(self, s: Tensor, depth: int) -> Tensor:
-        """AL's exit: block ``depth``'s bridge b, then the label decoders h_depth, ..., h_1."""
-        return self.decode(self.blocks[depth - 1].b(s), depth)
+        """AL's exit: block ``depth``'s bridge b, then the label decoders h_depth, ..., h_1;
+        with class statistics (``al: head: lda``), LDA on the pooled features instead."""
+        block = self.blocks[depth - 1]
+        if class_heads.has_statistics(self):
+            return class_heads.class_logits(self, block.b[0](s).flatten(1), depth)
+        return self.decode(block.b(s), depth)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        class_heads.register_for_load(self, state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def label_code(self, y: Tensor, dtype: torch.dtype) -> Tensor:
         """t_0: the one-hot label (a scatter: unlike F.one_hot, it never synchronises a GPU)."""

@@ -40,6 +40,7 @@ from avalanche.training.plugins.evaluation import EvaluationPlugin, default_eval
 from avalanche.training.templates import SupervisedTemplate
 from torch import nn
 
+from alcl import class_heads
 from alcl.answer_exits import ANSWERS
 from alcl.backbones import backbone_for
 from alcl.config import ModelConfig, TrainingConfig
@@ -83,6 +84,8 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         cache_mb: float = 1024.0,
         answer: str = "deepest",
         impute: bool = False,
+        head: str = "codes",
+        lda_shrinkage: float = 0.1,
     ) -> None:
         if not isinstance(model, self.network_type):
             raise TypeError(
@@ -91,6 +94,8 @@ class ALStrategy(FastLoop, SupervisedTemplate):
             )
         if cache_mb < 0:
             raise ValueError(f"cache_mb must be >= 0, got {cache_mb}.")
+        if head not in class_heads.HEADS:
+            raise ValueError(f"head must be one of {list(class_heads.HEADS)}, got {head!r}.")
         super().__init__(
             model=model,
             optimizer=None,
@@ -110,6 +115,9 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         self.cache_mb = cache_mb
         self.answer = answer  # which exit answers each feature set (alcl.answer_exits)
         self.impute = impute  # absent cells read the column's mean over shown training cells
+        self.head = head  # how exits answer: label decoders, or class statistics (alcl.class_heads)
+        self.lda_shrinkage = lda_shrinkage
+        self.head_rows: tuple[torch.Tensor, torch.Tensor] | None = None  # rows for the statistics
         self.last_step: TrainStep | None = None
         self.prepared_batches: TensorBatches | None = None  # this experience's batches
         self.cached_depth = 0  # blocks whose outputs the batches carry (0: none cached)
@@ -164,13 +172,15 @@ class ALStrategy(FastLoop, SupervisedTemplate):
         net, loader = self.model, self.dataloader
         self.prepared_batches, self.cached_depth, self.batch_fields = None, 0, {}
         if not isinstance(loader, TensorBatches):
-            if self.impute:
+            if self.impute or self.head == "lda":
+                option = "impute" if self.impute else "head lda"
                 raise RuntimeError(
-                    "al with impute learns its column means from an experience's tensors, which "
+                    f"al with {option} learns its statistics from an experience's tensors, which "
                     "only the fast loop gathers; set training.loop: fast."
                 )
             return False
         x, y = loader.tensors[0], loader.tensors[1]
+        self.head_rows = (x, y) if self.head == "lda" else None
         if self.impute:  # this experience's shown cells join the means, before any use
             net.observe_shown(x)
         net.check_input(x)
@@ -232,10 +242,21 @@ class ALStrategy(FastLoop, SupervisedTemplate):
             return self.last_step.loss
         return self._criterion(self.mb_output, self.mb_y)
 
+    def _after_training_exp(self, **kwargs):
+        """With ``head: lda``: the experience's rows join every exit's class statistics, and
+        each row is answered by the deepest exit that has seen every class
+        (:mod:`alcl.class_heads`), before any evaluation or plugin reads the network."""
+        if self.head == "lda" and self.head_rows is not None:
+            class_heads.observe(self.model, *self.head_rows, self.lda_shrinkage)
+            self.model.set_answer_exits(class_heads.covering_exits(self.model))
+            self.head_rows = None
+        super()._after_training_exp(**kwargs)
+
     def _train_cleanup(self):
         super()._train_cleanup()
         self.prepared_batches = None  # release the experience's tensors and cache
         self.last_step = None
+        self.head_rows = None
 
 
 @dataclass(frozen=True)
@@ -257,22 +278,31 @@ class ALParams(GrowthParams):
     answer: str = "deepest"  # see alcl.answer_exits.ANSWERS
     warm_start: bool = False  # each new block starts near its parent's exit (ALBlock.start_as)
     impute: bool = False  # absent cells of shown columns read their mean over training rows
+    head: str = "codes"  # see alcl.class_heads.HEADS: lda learns classes that arrive later
+    lda_shrinkage: float = bounded(0.1, 0.0, 1.0)  # head lda: covariance shrunk to its scale
 
     def problems(self) -> list[str]:
         wrong = [] if self.answer in ANSWERS else [
             f"answer must be one of {list(ANSWERS)}, got {self.answer!r}"
         ]  # fmt: skip
+        if self.head not in class_heads.HEADS:
+            wrong.append(f"head must be one of {list(class_heads.HEADS)}, got {self.head!r}")
+        elif self.head == "lda" and not self.freeze:
+            wrong.append(
+                "head lda needs freeze: true (the class statistics of a block that keeps "
+                "training would describe features it no longer computes)"
+            )
         return super().problems() + wrong
 
     def stream_problems(self, kind: str) -> list[str]:
         """What this AL cannot do on a stream of ``kind`` (checked by the experiment config)."""
-        if kind == "class_incremental" and self.freeze:
+        if kind == "class_incremental" and self.freeze and self.head == "codes":
             return [
                 "al cannot learn a class that first appears after experience 1 of a "
-                "class_incremental stream: block 1's label autoencoder, its only way to the "
-                "logits, is frozen before the class arrives, and old rows would be answered "
-                "by blocks that never saw theirs; remove al, or run al-nofreeze (it learns them, "
-                "and forgets as fine-tuning does)"
+                "class_incremental stream with head codes: block 1's label autoencoder, its "
+                "only way to the logits, is frozen before the class arrives; set head: lda "
+                "(class statistics on the frozen blocks' features, alcl.class_heads), or run "
+                "al-nofreeze (it learns them, and forgets as fine-tuning does)"
             ]
         return []
 
@@ -306,6 +336,8 @@ def build_growing(
         cache_mb=params.cache_mb,
         answer=getattr(params, "answer", "deepest"),
         impute=getattr(params, "impute", False),
+        head=getattr(params, "head", "codes"),
+        lda_shrinkage=getattr(params, "lda_shrinkage", 0.1),
         **loop_kwargs(training, device, evaluator, plugins),
     )
 

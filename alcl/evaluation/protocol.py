@@ -13,6 +13,8 @@ After each training experience i the strategy is evaluated on
 With ``answer: best_valid`` (AL), the exit that answers the newest feature set is chosen on
 the validation sets seen so far, with the columns of now, right after training and before
 any evaluation (:mod:`alcl.answer_exits`); the table is recorded after every experience.
+So it is with ``head: lda``, whose table sends each row to the deepest exit that has seen
+every class (:mod:`alcl.class_heads`).
 
 After the last experience, a network with exits is also measured (FLOPs per exit,
 parameters per block, latency; :mod:`alcl.compute`) and its adaptive-inference
@@ -87,7 +89,7 @@ class Progress:
     CV: list[list[float]] = field(default_factory=list)  # validation, current features
     seconds: list[float] = field(default_factory=list)  # training wall clock per experience
     exits: list[list[float]] = field(default_factory=list)  # AL: accuracy of every exit
-    answers: list[list[int]] = field(default_factory=list)  # AL, answer best_valid: the table
+    answers: list[list[int]] = field(default_factory=list)  # AL, best_valid or lda: the table
 
     @property
     def done(self) -> int:
@@ -154,6 +156,8 @@ def run_protocol(
             x, y = (torch.as_tensor(a, device=strategy.device)
                     for a in _current_view(stream, "valid", now))  # fmt: skip
             progress.answers.append(choose_answer_exit(strategy.model, x, y))
+        elif getattr(strategy, "head", "codes") == "lda":  # the exits that cover every class
+            progress.answers.append(strategy.model.answer_exits())
         R.append(evaluate(strategy, stream.test_stream, accuracy))
         C.append(evaluate(strategy, stream.view("test", upto=now), accuracy))
         exit_row = None if exits is None else exits.result(upto=now)  # during that pass
