@@ -296,10 +296,10 @@ class ALParams(GrowthParams):
 
     def stream_problems(self, kind: str) -> list[str]:
         """What this AL cannot do on a stream of ``kind`` (checked by the experiment config)."""
-        if kind == "class_incremental" and self.freeze and self.head == "codes":
+        if kind in ("class_incremental", "mixed") and self.freeze and self.head == "codes":
             return [
                 "al cannot learn a class that first appears after experience 1 of a "
-                "class_incremental stream with head codes: block 1's label autoencoder, its "
+                f"{kind} stream with head codes: block 1's label autoencoder, its "
                 "only way to the logits, is frozen before the class arrives; set head: lda "
                 "(class statistics on the frozen blocks' features, alcl.class_heads), or run "
                 "al-nofreeze (it learns them, and forgets as fine-tuning does)"

@@ -77,7 +77,7 @@ def build_stream(
             "standardize applies to numeric columns and pixels, not to text; set standardize: false."
         )
     classes = None
-    if kind == "class_incremental":
+    if kind in ("class_incremental", "mixed"):
         classes = deal(
             data.n_classes,
             n_experiences,
@@ -106,7 +106,7 @@ def build_stream(
     if is_text:
         data = _encode(data, np.concatenate(plan["train"]), config)
         groups, names = _column_groups(data, config, seed)
-        if kind == "feature_incremental" and config.grouping in TEXT_GROUPINGS:
+        if kind in ("feature_incremental", "mixed") and config.grouping in TEXT_GROUPINGS:
             _warn_almost_empty(data, names, np.concatenate(plan["train"]))
     if kind == "feature_incremental" and config.grouping in HIDES_CELLS:
         data = hide_cells(data, plan, pattern_of(config), seed)  # absent cells become NaN
@@ -155,14 +155,13 @@ def _column_groups(
     """Column group and piece names per experience."""
     n_experiences = config.n_experiences
     every = np.arange(data.n_features, dtype=np.int64)
-    if config.kind != "feature_incremental":
+    if config.kind not in ("feature_incremental", "mixed"):
         empty = np.empty(0, dtype=np.int64)
         return [every] + [empty] * (n_experiences - 1), [["all"]] + [[]] * (n_experiences - 1)
     if config.grouping == "explicit":
-        extra = [
-            k for k in ("n_pieces", "order", "per_experience") if getattr(config, k) is not None
-        ]
-        if extra or config.shuffle:
+        dealing = ("order", "per_experience") if config.kind == "feature_incremental" else ()
+        extra = [k for k in ("n_pieces", *dealing) if getattr(config, k) is not None]
+        if extra or (config.shuffle and dealing):
             raise DataError(
                 f"grouping 'explicit' takes the groups as given; drop {extra or ['shuffle']}."
             )
@@ -184,9 +183,12 @@ def _column_groups(
         groups = release_groups(data.n_features, pattern_of(config))
         return groups, [[f"columns{t + 1}"] if len(g) else [] for t, g in enumerate(groups)]
     pieces = _pieces(data, config, config.n_pieces or n_experiences, seed)
-    dealt = deal(
-        len(pieces), n_experiences, config.order, config.shuffle, config.per_experience, seed
-    )
+    if config.kind == "mixed":  # order, shuffle and per_experience deal the classes
+        dealt = deal(len(pieces), n_experiences, None, False, None, seed)
+    else:
+        dealt = deal(
+            len(pieces), n_experiences, config.order, config.shuffle, config.per_experience, seed
+        )
     groups = [np.sort(np.concatenate([pieces[i][1] for i in d])).astype(np.int64) for d in dealt]
     return groups, [[pieces[i][0] for i in d] for d in dealt]
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from streams.evolving import PATTERNS
 from streams.schedule import GROUPINGS
 from streams.sources import DATASETS, load_source
 from streams.table_files import FILE_FORMATS
@@ -30,14 +31,16 @@ from streams.text_encoding import ENCODINGS
 from streams.text_sources import GENERIC
 from streams.validation import DataError
 
-KINDS = ("feature_incremental", "static", "class_incremental", "domain", "repeated")
+KINDS = ("feature_incremental", "static", "class_incremental", "mixed", "domain", "repeated")
 DOMAIN_TRANSFORMS = ("none", "permute")
 
 
 @dataclass
 class StreamConfig:
     dataset: str = "digits"  # see DATASETS
-    kind: str = "feature_incremental"  # feature_incremental | static | class_incremental | domain | repeated
+    kind: str = (
+        "feature_incremental"  # see KINDS: feature_incremental, class_incremental, mixed, ...
+    )
     path: str | None = None  # the file (csv, table, libsvm, npz); a text file or folder
     data_root: str | None = None  # image and hub data; default $ALCL_DATA, else ~/.cache/alcl/data
     download: bool = True  # fetch missing image/text data when the network allows
@@ -50,7 +53,7 @@ class StreamConfig:
     patch_grid: int = 2  # k for a k x k patch grid
     resolution_strides: list[int] | None = None  # e.g. [4, 2, 1]; default [2^(T-1), ..., 1]
     segment_lengths: list[int] | None = None  # tokens per text segment, summing to max_length
-    order: list[int] | None = None  # the order of the pieces (classes, for class_incremental)
+    order: list[int] | None = None  # the order of the pieces (classes: class_incremental, mixed)
     shuffle: bool = False  # a seeded order of the pieces (or classes) instead
     per_experience: list[int] | None = None  # pieces (or classes) per experience
     base_features: int = 0  # trapezoidal, haphazard, obsolete: the first k columns in every row
@@ -208,6 +211,13 @@ def check_kind(config: StreamConfig) -> None:
     if config.domain_transform != "none" and kind != "domain":
         raise DataError(f"domain_transform applies to kind 'domain' streams, not {kind!r}.")
     if kind == "feature_incremental":
+        return
+    if kind == "mixed":  # classes dealt as class_incremental, columns released in their order
+        if config.grouping in PATTERNS:
+            raise DataError(
+                f"kind 'mixed' releases one column group per experience; grouping "
+                f"{config.grouping!r} is a feature_incremental pattern, choose another grouping."
+            )
         return
     release_keys = ("groups", "n_pieces", "resolution_strides", "segment_lengths")
     used = [k for k in release_keys if getattr(config, k) is not None]

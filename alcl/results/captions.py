@@ -38,7 +38,10 @@ def _stream_parts(runs: list[RunRecord], grouping: str | None) -> list[str]:
         return ["stream not recorded"]
     dataset = " / ".join(sorted({i.dataset for i in infos}))
     kind = " / ".join(sorted({i.kind for i in infos}))
-    return [dataset, f"{kind}, {grouping}" if grouping and kind == "feature_incremental" else kind]
+    return [
+        dataset,
+        f"{kind}, {grouping}" if grouping and kind in ("feature_incremental", "mixed") else kind,
+    ]
 
 
 def seed_counts(runs: list[RunRecord]) -> dict[str, int]:

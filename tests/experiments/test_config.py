@@ -109,7 +109,13 @@ def test_round_trip_through_yaml():
         (
             {"stream": {"kind": "class_incremental", "n_experiences": 2}},
             r"strategies\[0\]: al cannot learn a class that first appears after experience 1 .*"
-            r"remove al, or run al-nofreeze \(it learns them, and forgets as fine-tuning does\)\.$",
+            r"set head: lda .*, or run al-nofreeze \(it learns them, and forgets as fine-tuning "
+            r"does\)\.$",
+        ),
+        (
+            {"stream": {"kind": "mixed", "n_experiences": 2}},
+            r"strategies\[0\]: al cannot learn a class that first appears after experience 1 of "
+            r"a mixed stream",
         ),
     ],
 )

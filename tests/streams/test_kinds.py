@@ -52,13 +52,13 @@ def check_invariants(stream, published: bool) -> None:
 
 
 @pytest.mark.parametrize("name", ["table", "published_table", "images", "text"])
-@pytest.mark.parametrize("kind", ["feature_incremental", "class_incremental", "domain"])
+@pytest.mark.parametrize("kind", ["feature_incremental", "class_incremental", "mixed", "domain"])
 def test_every_kind_keeps_the_invariants(sources, name, kind):
     data = sources[name]
     stream = n_experiences = 3 if kind != "feature_incremental" else 2
     stream = build_stream(data, StreamConfig(n_experiences=n_experiences, kind=kind))
     check_invariants(stream, published=data.test_y is not None)
-    if kind != "feature_incremental":
+    if kind not in ("feature_incremental", "mixed"):
         assert stream.train_stream[0].visible_columns.size == stream.n_features
 
 
@@ -101,6 +101,23 @@ def test_class_incremental_keeps_every_class_when_counts_do_not_divide(sources):
     with pytest.raises(DataError, match="summing to the 10 classes"):
         config = StreamConfig(n_experiences=2, kind="class_incremental", per_experience=[5, 4])
         build_stream(data, config)
+
+
+def test_a_mixed_stream_deals_classes_and_releases_columns(sources):
+    data = sources["table"]
+    config = StreamConfig(n_experiences=3, kind="mixed", order=list(range(9, -1, -1)))
+    stream = build_stream(data, config, seed=1)
+    classes = [exp.classes_in_this_experience for exp in stream.train_stream]
+    assert classes == [[6, 7, 8, 9], [3, 4, 5], [0, 1, 2]]  # order deals the classes
+    columns = [exp.new_columns.tolist() for exp in stream.train_stream]
+    plain = build_stream(data, StreamConfig(n_experiences=3), seed=1)
+    assert columns == [exp.new_columns.tolist() for exp in plain.train_stream]  # contiguous
+    for t, exp in enumerate(stream.test_stream):
+        x, y = stream.arrays("test", t)
+        assert set(np.unique(y).tolist()) == set(classes[t])
+        assert np.isfinite(x[:, exp.visible_columns]).all()
+    with pytest.raises(DataError, match="kind 'mixed' releases one column group"):
+        build_stream(data, StreamConfig(n_experiences=3, kind="mixed", grouping="trapezoidal"))
 
 
 def test_static_stream_has_one_experience_with_every_column(sources):
