@@ -19,8 +19,10 @@ every experience shows the same columns, that is exit 1: the body trained on exp
 read by a classifier that grows with every class. On a feature-incremental stream whose
 experiences all hold every class it is the full path.
 
-Class scores are log-probabilities over the classes an exit has seen (equal priors); a class
-it has not seen scores :data:`UNSEEN`.
+Class scores are log-probabilities over the classes an exit has seen, with the classes'
+shares of the rows it has seen as priors (scikit-learn's ``LinearDiscriminantAnalysis`` with
+``solver="lsqr"`` gives the same on the same features); a class it has not seen scores
+:data:`UNSEEN`.
 """
 
 from __future__ import annotations
@@ -127,23 +129,24 @@ def _weights(net: nn.Module, depth: int) -> tuple[Tensor, Tensor, Tensor]:
     seen = (count > 0).nonzero().flatten()
     n, sums = count[seen], total[seen]
     means = sums / n.unsqueeze(1)
-    # within-class scatter: the second moment minus each class's n * mean mean^T
+    # within-class scatter: the second moment minus each class's n * mean mean^T; its maximum
+    # likelihood estimate, and the class shares as priors, as scikit-learn's LDA has them
     scatter = gram - sums.T @ means
-    cov = scatter / max(float(n.sum()) - len(seen), 1.0)
+    cov = scatter / float(n.sum())
     d = cov.shape[0]
     scale = float(torch.diagonal(cov).mean().clamp(min=1e-12))
     eye = torch.eye(d, dtype=cov.dtype, device=cov.device)
     cov = (1.0 - shrinkage) * cov + shrinkage * scale * eye + 1e-9 * scale * eye
     solved = torch.linalg.solve(cov, means.T)  # d x classes
     weight = solved.T
-    bias = -0.5 * (means * weight).sum(dim=1)
+    bias = -0.5 * (means * weight).sum(dim=1) + torch.log(n / n.sum())
     cache[depth] = (seen, weight, bias)
     return cache[depth]
 
 
 def class_logits(net: nn.Module, features: Tensor, depth: int) -> Tensor:
-    """LDA log-probabilities at exit ``depth`` for pooled features (n, d); unseen classes
-    score :data:`UNSEEN`."""
+    """LDA log-probabilities at exit ``depth`` for pooled features (n, d), priors the class
+    shares seen; unseen classes score :data:`UNSEEN`."""
     out = features.new_full((features.shape[0], net.n_classes), UNSEEN)
     if _name(_COUNT, depth) not in net._buffers:
         return out  # an exit that has observed nothing (a block grown since)
