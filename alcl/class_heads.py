@@ -87,14 +87,31 @@ def observe(net: nn.Module, x: Tensor, y: Tensor, shrinkage: float, chunk: int =
 
 def _add(net: nn.Module, depth: int, z: Tensor, y: Tensor) -> None:
     if _name(_COUNT, depth) not in net._buffers:
-        c, d = net.n_classes, z.shape[1]
-        zeros = dict(dtype=torch.float64, device=z.device)
-        net.register_buffer(_name(_COUNT, depth), torch.zeros(c, **zeros))
-        net.register_buffer(_name(_SUM, depth), torch.zeros(c, d, **zeros))
-        net.register_buffer(_name(_GRAM, depth), torch.zeros(d, d, **zeros))
-    net._buffers[_name(_COUNT, depth)].index_add_(0, y, torch.ones_like(y, dtype=torch.float64))
-    net._buffers[_name(_SUM, depth)].index_add_(0, y, z)
-    net._buffers[_name(_GRAM, depth)].add_(z.T @ z)
+        for kind, value in zip(
+            (_COUNT, _SUM, _GRAM),
+            empty_statistics(net.n_classes, z.shape[1], z.device),
+            strict=True,
+        ):
+            net.register_buffer(_name(kind, depth), value)
+    add_statistics(*(net._buffers[_name(kind, depth)] for kind in (_COUNT, _SUM, _GRAM)), z, y)
+
+
+def empty_statistics(n_classes: int, width: int, device=None) -> tuple[Tensor, Tensor, Tensor]:
+    """Zero class counts (C), class sums (C x d) and second moment (d x d), in float64."""
+    zeros = dict(dtype=torch.float64, device=device)
+    return (
+        torch.zeros(n_classes, **zeros),
+        torch.zeros(n_classes, width, **zeros),
+        torch.zeros(width, width, **zeros),
+    )
+
+
+def add_statistics(count: Tensor, total: Tensor, gram: Tensor, z: Tensor, y: Tensor) -> None:
+    """Add rows ``z`` (n x d) with labels ``y`` to the statistics, in place."""
+    z = z.double()
+    count.index_add_(0, y, torch.ones_like(y, dtype=torch.float64))
+    total.index_add_(0, y, z)
+    gram.add_(z.T @ z)
 
 
 def seen_classes(net: nn.Module, depth: int) -> set[int]:
@@ -120,13 +137,19 @@ def forget_weights(net: nn.Module) -> None:
 def _weights(net: nn.Module, depth: int) -> tuple[Tensor, Tensor, Tensor]:
     """(classes seen, their discriminant weights, biases) at exit ``depth``, solved once."""
     cache = net.__dict__.setdefault("_class_weights", {})
-    if depth in cache:
-        return cache[depth]
-    count = net._buffers[_name(_COUNT, depth)]
-    total = net._buffers[_name(_SUM, depth)]
-    gram = net._buffers[_name(_GRAM, depth)]
-    shrinkage = float(net._buffers[_SHRINK])
+    if depth not in cache:
+        stats = (net._buffers[_name(kind, depth)] for kind in (_COUNT, _SUM, _GRAM))
+        cache[depth] = solve(*stats, float(net._buffers[_SHRINK]))
+    return cache[depth]
+
+
+def solve(
+    count: Tensor, total: Tensor, gram: Tensor, shrinkage: float
+) -> tuple[Tensor, Tensor, Tensor]:
+    """LDA from the statistics: (classes seen, weights (seen x d), biases), float64."""
     seen = (count > 0).nonzero().flatten()
+    if not len(seen):
+        return seen, total[:0], count[:0]
     n, sums = count[seen], total[seen]
     means = sums / n.unsqueeze(1)
     # within-class scatter: the second moment minus each class's n * mean mean^T; its maximum
@@ -137,23 +160,31 @@ def _weights(net: nn.Module, depth: int) -> tuple[Tensor, Tensor, Tensor]:
     scale = float(torch.diagonal(cov).mean().clamp(min=1e-12))
     eye = torch.eye(d, dtype=cov.dtype, device=cov.device)
     cov = (1.0 - shrinkage) * cov + shrinkage * scale * eye + 1e-9 * scale * eye
-    solved = torch.linalg.solve(cov, means.T)  # d x classes
-    weight = solved.T
+    weight = torch.linalg.solve(cov, means.T).T
     bias = -0.5 * (means * weight).sum(dim=1) + torch.log(n / n.sum())
-    cache[depth] = (seen, weight, bias)
-    return cache[depth]
+    return seen, weight, bias
+
+
+def log_probabilities(
+    features: Tensor, n_classes: int, solved: tuple[Tensor, Tensor, Tensor] | None
+) -> Tensor:
+    """LDA log-probabilities of ``features`` (n x d) over the classes seen, from
+    :func:`solve`; unseen classes (every class, when ``solved`` is None) score :data:`UNSEEN`."""
+    out = features.new_full((features.shape[0], n_classes), UNSEEN)
+    if solved is None:
+        return out
+    seen, weight, bias = solved
+    if len(seen):
+        scores = features.double() @ weight.T + bias
+        out[:, seen] = torch.log_softmax(scores, dim=1).to(features.dtype)
+    return out
 
 
 def class_logits(net: nn.Module, features: Tensor, depth: int) -> Tensor:
     """LDA log-probabilities at exit ``depth`` for pooled features (n, d), priors the class
     shares seen; unseen classes score :data:`UNSEEN`."""
-    out = features.new_full((features.shape[0], net.n_classes), UNSEEN)
-    if _name(_COUNT, depth) not in net._buffers:
-        return out  # an exit that has observed nothing (a block grown since)
-    seen, weight, bias = _weights(net, depth)
-    scores = features.double() @ weight.T + bias
-    out[:, seen] = torch.log_softmax(scores, dim=1).to(features.dtype)
-    return out
+    observed = _name(_COUNT, depth) in net._buffers  # not so for a block grown since
+    return log_probabilities(features, net.n_classes, _weights(net, depth) if observed else None)
 
 
 def register_for_load(net: nn.Module, state_dict: dict, prefix: str) -> None:

@@ -38,6 +38,7 @@ STRATEGY_MODULES = (
     "alcl.baselines.bp_matched",
     "alcl.baselines.bag_of_embeddings",
     "alcl.baselines.online_peers",
+    "alcl.baselines.slda",
 )
 """Where strategies register themselves (imported by :func:`strategies`)."""
 

@@ -10,7 +10,8 @@ settings: 4 x 64, label codes 32, Adam 3e-3, 20 epochs, batch 32):
   PyTorch AL code does (``model.detach_t: false``);
 - ``label-16``, ``label-64``: the label-code width (``model.label_dim``);
 - ``warm-start``: new blocks start near their parent's exit (``al: warm_start``);
-- ``best-exit``: each feature set answered by its best exit on validation (``al: answer``).
+- ``best-exit``: each feature set answered by its best exit on validation (``al: answer``);
+- ``head-lda``: every exit answers by LDA on its class statistics (``al: head``).
 
 Each (stream, variant) is an ``alcl run`` folder under ``OUT/<stream>/<variant>/`` with 10
 evaluation seeds, so an interrupted benchmark resumes. Printed per stream: each variant's
@@ -59,6 +60,7 @@ VARIANTS: dict[str, dict] = {
     "label-64": {"model": {"label_dim": 64}},
     "warm-start": {"al": {"warm_start": True}},
     "best-exit": {"al": {"answer": "best_valid"}},
+    "head-lda": {"al": {"head": "lda"}},
 }
 METRICS = ("avg_accuracy", "current_accuracy")
 
