@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alcl.baselines.fixed_width import ABSENT_MODES
+from alcl.block_init import BLOCK_INITS
 from alcl.training.loop import LOOPS
 from alcl.training.optim import OPTIMIZERS
 from alcl.training.precision import PRECISIONS
@@ -28,6 +29,9 @@ class ModelConfig:
     label_dim: int = 32
     bridge_hidden: int = 0  # AL bridge: 0 is pool -> Linear -> Tanh; > 0 adds a hidden ReLU layer
     detach_t: bool = True  # AL: the associated loss moves b only (public AL code also moves g)
+    block_init: str = (
+        "default"  # default | orthogonal | xavier: new blocks' weights (alcl.block_init)
+    )
     layers_per_block: int = 1
     dropout: float = 0.0
     absent: str = (
@@ -44,6 +48,10 @@ class ModelConfig:
         need(self.label_dim > 0, "model.label_dim must be > 0.")
         need(self.bridge_hidden >= 0, "model.bridge_hidden must be >= 0 (0: no hidden layer).")
         need(0.0 <= self.dropout < 1.0, "model.dropout must lie in [0, 1).")
+        need(
+            self.block_init in BLOCK_INITS,
+            f"model.block_init must be one of {list(BLOCK_INITS)}, got {self.block_init!r}.",
+        )
         need(
             self.absent in ABSENT_MODES,
             f"model.absent must be one of {list(ABSENT_MODES)}, got {self.absent!r}.",

@@ -21,6 +21,7 @@ import torch
 
 from alcl.backbones import BlockSpec
 from alcl.block import GrowingBlock
+from alcl.block_init import initialise
 from alcl.config import ModelConfig
 from alcl.network import BlockStack
 
@@ -90,6 +91,7 @@ class GrowthRule:
                 first=index == 0,
                 pooled_width=self.backbone.pooled_width(index),
             )
+            initialise(block, self.model.block_init)  # before a warm start, which overrides it
             if self.warm_start and index and hasattr(block, "start_as"):
                 block.start_as(net.blocks[-1])  # after its random init: the same draws
             net.append(block)

@@ -11,7 +11,8 @@ settings: 4 x 64, label codes 32, Adam 3e-3, 20 epochs, batch 32):
 - ``label-16``, ``label-64``: the label-code width (``model.label_dim``);
 - ``warm-start``: new blocks start near their parent's exit (``al: warm_start``);
 - ``best-exit``: each feature set answered by its best exit on validation (``al: answer``);
-- ``head-lda``: every exit answers by LDA on its class statistics (``al: head``).
+- ``head-lda``: every exit answers by LDA on its class statistics (``al: head``);
+- ``init-orthogonal``, ``init-xavier``: new blocks' weights (``model.block_init``).
 
 Each (stream, variant) is an ``alcl run`` folder under ``OUT/<stream>/<variant>/`` with 10
 evaluation seeds, so an interrupted benchmark resumes. Printed per stream: each variant's
@@ -61,6 +62,8 @@ VARIANTS: dict[str, dict] = {
     "warm-start": {"al": {"warm_start": True}},
     "best-exit": {"al": {"answer": "best_valid"}},
     "head-lda": {"al": {"head": "lda"}},
+    "init-orthogonal": {"model": {"block_init": "orthogonal"}},
+    "init-xavier": {"model": {"block_init": "xavier"}},
 }
 METRICS = ("avg_accuracy", "current_accuracy")
 
