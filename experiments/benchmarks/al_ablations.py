@@ -12,7 +12,11 @@ settings: 4 x 64, label codes 32, Adam 3e-3, 20 epochs, batch 32):
 - ``warm-start``: new blocks start near their parent's exit (``al: warm_start``);
 - ``best-exit``: each feature set answered by its best exit on validation (``al: answer``);
 - ``head-lda``: every exit answers by LDA on its class statistics (``al: head``);
-- ``init-orthogonal``, ``init-xavier``: new blocks' weights (``model.block_init``).
+- ``init-orthogonal``, ``init-xavier``: new blocks' weights (``model.block_init``);
+
+and, on AG News fields with the thesis's LSTM (when ``../shared/data/ag_news_test.csv`` is
+there), the LSTM options: ``bilstm``, ``lstm-packed``, ``bilstm-packed``
+(``model.backbone_options.lstm``).
 
 Each (stream, variant) is an ``alcl run`` folder under ``OUT/<stream>/<variant>/`` with 10
 evaluation seeds, so an interrupted benchmark resumes. Printed per stream: each variant's
@@ -51,6 +55,19 @@ STREAMS = {
         "fraction": 0.1, "download": False,
     },
 }  # fmt: skip
+TEXT_STREAMS = {
+    # AG News titles, then descriptions (../shared/data), the LSTM of the thesis's text
+    # config (thesis_feature_incorporation_text_cpu): its own variants, the LSTM options
+    "ag-news-fields-lstm": {
+        "stream": {
+            "dataset": "ag_news", "path": "../shared/data/ag_news_test.csv", "grouping": "fields",
+            "n_experiences": 2, "encoding": "tokens", "max_length": 48, "vocab_size": 5000,
+            "download": False,
+        },
+        "model": {"backbone": "lstm", "widths": [64, 64], "label_dim": 32},
+        "training": {"epochs": 5, "batch_size": 64, "lr": 0.003},
+    },
+}  # fmt: skip
 """Streams: three embedded tables and, where its files are installed, Fashion-MNIST."""
 BASELINE = "al"
 VARIANTS: dict[str, dict] = {
@@ -65,17 +82,38 @@ VARIANTS: dict[str, dict] = {
     "init-orthogonal": {"model": {"block_init": "orthogonal"}},
     "init-xavier": {"model": {"block_init": "xavier"}},
 }
+LSTM_VARIANTS: dict[str, dict] = {
+    BASELINE: {},
+    "bilstm": {"model": {"backbone_options": {"lstm": {"bidirectional": True}}}},
+    "lstm-packed": {"model": {"backbone_options": {"lstm": {"packed": True}}}},
+    "bilstm-packed": {
+        "model": {"backbone_options": {"lstm": {"bidirectional": True, "packed": True}}}
+    },
+}
 METRICS = ("avg_accuracy", "current_accuracy")
 
 
-def variant_config(stream: dict, variant: dict, seeds: list[int], jobs: int) -> dict:
-    model = {**SHARED["model"], **variant.get("model", {})}
+def variants_of(stream: str) -> dict[str, dict]:
+    return LSTM_VARIANTS if stream in TEXT_STREAMS else VARIANTS
+
+
+def stream_settings(stream: str) -> tuple[dict, dict, dict]:
+    """(stream section, model section, training section) of ``stream``."""
+    if stream in TEXT_STREAMS:
+        text = TEXT_STREAMS[stream]
+        return text["stream"], {**SHARED["model"], **text["model"]}, text["training"]
+    return STREAMS[stream], SHARED["model"], SHARED["training"]
+
+
+def variant_config(stream: str, variant: dict, seeds: list[int], jobs: int) -> dict:
+    section, model, training = stream_settings(stream)
     return {
         **SHARED,
         "seeds": seeds,
         "jobs": jobs,
-        "stream": stream,
-        "model": model,
+        "stream": section,
+        "model": {**model, **variant.get("model", {})},
+        "training": training,
         "strategies": [{"name": "al", **variant.get("al", {})}],
     }
 
@@ -89,16 +127,17 @@ def finals(folder: Path, metric: str) -> dict[int, float]:
 def stream_table(out: Path, stream: str, metric: str) -> tuple[str, dict[str, float]]:
     from alcl.results.stats import holm, mean_ci, paired
 
+    variants = variants_of(stream)
     base = finals(out / stream / BASELINE, metric)
     seeds = sorted(base)
     pairs = {}
-    for name in VARIANTS:
+    for name in variants:
         if name != BASELINE:
             mine = finals(out / stream / name, metric)
             pairs[name] = paired([mine[s] for s in seeds], [base[s] for s in seeds])
     adjusted = dict(zip(pairs, holm([p.p_value for p in pairs.values()]), strict=True))
     rows, means = [], {}
-    for name in VARIANTS:
+    for name in variants:
         values = finals(out / stream / name, metric)
         ci = mean_ci([values[s] for s in seeds])
         means[name] = ci.mean
@@ -126,23 +165,23 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=0)
-    parser.add_argument("--streams", default=",".join(STREAMS))
+    parser.add_argument("--streams", default=",".join([*STREAMS, *TEXT_STREAMS]))
     parser.add_argument("--out", default="results/benchmarks/al_ablations")
     args = parser.parse_args(argv)
     print(setup(1), f"load average {os.getloadavg()[0]:.2f}", flush=True)
-    unknown = sorted(set(args.streams.split(",")) - set(STREAMS))
+    unknown = sorted(set(args.streams.split(",")) - set(STREAMS) - set(TEXT_STREAMS))
     if unknown:
-        raise SystemExit(f"unknown stream {unknown}; choose from {list(STREAMS)}.")
+        raise SystemExit(f"unknown stream {unknown}; choose from {[*STREAMS, *TEXT_STREAMS]}.")
     out, seeds, start = Path(args.out), list(range(args.seeds)), time.perf_counter()
     ran = []
     for stream in args.streams.split(","):
         try:
-            data = load_stream_data(StreamConfig(**STREAMS[stream]))
+            data = load_stream_data(StreamConfig(**stream_settings(stream)[0]))
         except (DataError, FileNotFoundError) as err:
             print(f"skipping {stream}: {str(err).splitlines()[0]}")
             continue
-        for name, variant in VARIANTS.items():
-            cfg = config_from_dict(variant_config(STREAMS[stream], variant, seeds, args.jobs))
+        for name, variant in variants_of(stream).items():
+            cfg = config_from_dict(variant_config(stream, variant, seeds, args.jobs))
             run_experiment(cfg, out / stream / name, progress=False, plots=False, data=data)
             print(f"{stream} {name}: done ({time.perf_counter() - start:.0f} s)", flush=True)
         ran.append(stream)
@@ -154,11 +193,14 @@ def main(argv: list[str] | None = None) -> None:
         for stream in ran:
             table, means = stream_table(out, stream, metric)
             lines += [f"### {stream}, {metric} ({args.seeds} seeds)", "", table, ""]
-            scores.append([means[n] for n in VARIANTS])
+            if stream in STREAMS:  # the text stream has variants of its own
+                scores.append([means[n] for n in VARIANTS])
+        if len(scores) < 2:
+            continue
         ranked = sorted(zip(VARIANTS, mean_ranks(scores), strict=True), key=lambda t: t[1])
         test = friedman(scores)
         lines += [
-            f"### mean rank over {len(ran)} streams, {metric} (1 = best; Friedman p = "
+            f"### mean rank over {len(scores)} streams, {metric} (1 = best; Friedman p = "
             f"{test.p_value:.3g})", "",
             markdown_table(["variant", "mean rank"], [[n, f"{r:.2f}"] for n, r in ranked]), "",
         ]  # fmt: skip
