@@ -77,11 +77,13 @@ def observe(net: nn.Module, x: Tensor, y: Tensor, shrinkage: float, chunk: int =
     try:
         for xc, yc in zip(torch.split(x, chunk), torch.split(y, chunk), strict=True):
             for k, (rows, z) in enumerate(pooled_features(net, xc), start=1):
-                _add(net, k, z.double(), yc[rows])
+                _add(net, k, z, yc[rows])
     finally:
         net.train(was_training)
-    net._buffers.pop(_SHRINK, None)
-    net.register_buffer(_SHRINK, torch.tensor(float(shrinkage), dtype=torch.float64))
+    if _SHRINK in net._buffers:
+        net._buffers[_SHRINK].fill_(float(shrinkage))
+    else:
+        net.register_buffer(_SHRINK, torch.tensor(float(shrinkage), dtype=torch.float64))
     forget_weights(net)
 
 
@@ -191,8 +193,7 @@ def register_for_load(net: nn.Module, state_dict: dict, prefix: str) -> None:
     """Before ``load_state_dict``: register the statistics buffers ``state_dict`` holds."""
     for key, value in state_dict.items():
         name = key[len(prefix) :]
-        if key.startswith(prefix) and name.split("_")[0] == "class" and "." not in name:
-            if name.rsplit("_", 1)[0] in (_COUNT, _SUM, _GRAM) or name == _SHRINK:
-                if name not in net._buffers:
-                    net.register_buffer(name, torch.empty_like(value))
+        ours = name == _SHRINK or name.rsplit("_", 1)[0] in (_COUNT, _SUM, _GRAM)
+        if key.startswith(prefix) and ours and name not in net._buffers:
+            net.register_buffer(name, torch.empty_like(value))
     forget_weights(net)

@@ -29,9 +29,7 @@ class ModelConfig:
     label_dim: int = 32
     bridge_hidden: int = 0  # AL bridge: 0 is pool -> Linear -> Tanh; > 0 adds a hidden ReLU layer
     detach_t: bool = True  # AL: the associated loss moves b only (public AL code also moves g)
-    block_init: str = (
-        "default"  # default | orthogonal | xavier: new blocks' weights (alcl.block_init)
-    )
+    block_init: str = "default"  # new blocks' weights: see alcl.block_init.BLOCK_INITS
     layers_per_block: int = 1
     dropout: float = 0.0
     absent: str = (

@@ -136,7 +136,7 @@ def test_a_stopped_and_resumed_lda_run_equals_the_uninterrupted_one(tmp_path, mo
     from experiments.config import config_from_dict
     from experiments.runner import run_one
     from streams import build_stream, load_stream_data
-    from tests.experiments.helpers import run_until_checkpoint, without_timings
+    from tests.experiments.helpers import resumed_run, without_timings
 
     cfg = config_from_dict({
         "seeds": [0],
@@ -150,9 +150,7 @@ def test_a_stopped_and_resumed_lda_run_equals_the_uninterrupted_one(tmp_path, mo
     with pytest.warns(UserWarning, match="single class"):
         stream = build_stream(load_stream_data(cfg.stream), cfg.stream, 0)
     uninterrupted = run_one(cfg, 0, 0, stream, "cpu")
-    checkpoint = tmp_path / "run.pt"
-    run_until_checkpoint(cfg, 0, stream, checkpoint, monkeypatch, done=1)
-    resumed = run_one(cfg, 0, 0, stream, "cpu", checkpoint=checkpoint)
+    resumed = resumed_run(cfg, 0, stream, tmp_path, monkeypatch, done=1)
     assert resumed.model_fingerprint == uninterrupted.model_fingerprint
     assert without_timings(resumed) == without_timings(uninterrupted)
 

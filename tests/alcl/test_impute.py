@@ -13,7 +13,7 @@ from experiments.config import ConfigError, config_from_dict
 from experiments.runner import run_one
 from streams import build_stream, load_stream_data
 from tests.alcl.helpers import grown_network
-from tests.experiments.helpers import run_until_checkpoint, without_timings
+from tests.experiments.helpers import resumed_run, without_timings
 
 NAN = math.nan
 
@@ -59,9 +59,7 @@ def test_al_imputes_on_an_obsolete_stream_and_resumes_bit_for_bit(tmp_path, monk
     whole = run_one(cfg, 0, 0, stream, "cpu")
     assert len(whole.accuracy_matrix) == 3 and whole.final["avg_accuracy"] > 0.6
     assert whole.al.adaptive is not None  # calibrated on rows that lack old columns
-    checkpoint = tmp_path / "run.pt"
-    run_until_checkpoint(cfg, 0, stream, checkpoint, monkeypatch, done=2)
-    resumed = run_one(cfg, 0, 0, stream, "cpu", checkpoint=checkpoint)
+    resumed = resumed_run(cfg, 0, stream, tmp_path, monkeypatch, done=2)
     assert resumed.model_fingerprint == whole.model_fingerprint
     assert without_timings(resumed) == without_timings(whole)
 

@@ -53,3 +53,13 @@ def run_until_checkpoint(cfg, index, stream, checkpoint: Path, monkeypatch, done
     with pytest.raises(_Stop):
         run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
     monkeypatch.setattr(RunCheckpoint, "save", save)
+
+
+def resumed_run(cfg, index, stream, directory: Path, monkeypatch, done: int):
+    """Strategy ``index`` of ``cfg`` (seed 0, CPU) stopped right after its checkpoint of
+    experience ``done`` and resumed with fresh objects: the resumed run's record."""
+    from experiments.runner import run_one
+
+    checkpoint = Path(directory) / "run.pt"
+    run_until_checkpoint(cfg, index, stream, checkpoint, monkeypatch, done=done)
+    return run_one(cfg, index, 0, stream, "cpu", checkpoint=checkpoint)
