@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import islice
 
 import torch
 from torch import Tensor
 
 from alcl.compute import ExitNetwork, exit_costs
 from alcl.confidence import CONFIDENCES, confidence
+from alcl.lean_chain import lean_chain
 
 
 @dataclass
@@ -124,11 +126,8 @@ def adaptive(
             _refuse_unreachable(limit)
     thresholding = threshold <= 1.0
     if limit is None and not thresholding:  # the full path of complete rows: the plain chain
-        s = None
-        for block in net.blocks[:top]:
-            s = block.encode(s, x)
         depth = torch.full((n,), top, dtype=torch.long, device=x.device)
-        return Prediction(net.exit_logits(s, top), depth, costs.shortcut_on(x.device, top, n))
+        return Prediction(_chain(net, x, top), depth, costs.shortcut_on(x.device, top, n))
     logits: Tensor | None = None
     exit_depth = torch.empty(n, dtype=torch.long, device=x.device)
     rows: Tensor | None = None  # rows of x still undecided; None while all are
@@ -228,6 +227,18 @@ def adaptive_routed(
     return Prediction(logits, exit_depth, table.to(x.device)[exit_depth - 1])
 
 
+def _chain(net: ExitNetwork, x: Tensor, depth: int) -> Tensor:
+    """Shortcut logits at ``depth`` for complete rows: without module calls where the
+    network allows it (:mod:`alcl.lean_chain`, the same bits), else through the modules."""
+    lean = lean_chain(net)
+    if lean is not None:
+        return lean(x, depth)
+    s = None
+    for block in islice(net.blocks, depth):  # a ModuleList slice would build a module
+        s = block.encode(s, x)
+    return net.exit_logits(s, depth)
+
+
 def _write(
     logits: Tensor | None, exit_depth: Tensor, rows: Tensor | None, out: Tensor, depth: int
 ) -> tuple[Tensor, Tensor]:
@@ -253,10 +264,7 @@ def shortcut(net: ExitNetwork, x: Tensor, depth: int) -> Tensor:
     x = _filled(net, x)
     if (net.usable_depth(x) < depth).any():
         raise ValueError(f"some samples lack the columns that blocks 1..{depth} read.")
-    s = None
-    for block in net.blocks[:depth]:
-        s = block.encode(s, x)
-    return net.exit_logits(s, depth)
+    return _chain(net, x, depth)
 
 
 def all_exits(net: ExitNetwork, x: Tensor) -> list[Tensor]:
