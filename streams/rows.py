@@ -110,18 +110,33 @@ class ColumnTable:
         self, values: np.ndarray, rows: np.ndarray, visible: np.ndarray
     ) -> np.ndarray:
         """:meth:`take` of dense values, computing only the visible columns (the same
-        arithmetic on each of them, so the same bits), the others NaN."""
+        arithmetic on each of them, so the same bits), the others NaN.
+
+        Whole rows are gathered first (one copy per row), and a contiguous run of visible
+        columns is scaled in place inside the output, so no temporary of its size is made.
+        """
         columns = np.flatnonzero(visible)
-        x = np.full((len(rows), len(visible)), np.nan, dtype=np.float32)
-        part = values[np.ix_(np.asarray(rows), columns)].astype(np.float32, copy=False)
+        x = np.empty((len(rows), len(visible)), dtype=np.float32)
+        if len(columns) and columns[-1] - columns[0] + 1 == len(columns):
+            span: slice | np.ndarray = slice(int(columns[0]), int(columns[-1]) + 1)
+        else:
+            span = columns
+        source = values.take(np.asarray(rows), axis=0)[:, span]
+        part = x[:, span] if isinstance(span, slice) else np.empty(source.shape, np.float32)
+        np.copyto(part, source, casting="unsafe")  # the cast astype(np.float32) makes
         if self.shift is not None:
-            part -= self.shift[columns]
+            np.subtract(part, self.shift[span], out=part)
         if self.divisor is not None:
             divisor = self.divisor
-            part /= (
-                divisor[columns] if isinstance(divisor, np.ndarray) and divisor.ndim else divisor
+            np.divide(
+                part,
+                divisor[span] if isinstance(divisor, np.ndarray) and divisor.ndim else divisor,
+                out=part,
             )
-        x[:, columns] = part
+        if not isinstance(span, slice):
+            x[:, columns] = part
+        if len(columns) < len(visible):
+            x[:, ~visible] = np.nan
         return x
 
 

@@ -46,10 +46,14 @@ def test_visible_columns_alone_are_computed_to_the_same_bits_as_all_then_hidden(
             (rng.random(12) + 0.5).astype(np.float32),
         ),  # fmt: skip
     ]
-    rows, visible = rng.permutation(50)[:20], rng.random(12) < 0.5
+    rows = rng.permutation(50)[:20]
+    band = np.zeros(12, dtype=bool)
+    band[3:8] = True  # a contiguous run: scaled in place in the output
+    shown = [rng.random(12) < 0.5, band, np.ones(12, dtype=bool), np.zeros(12, dtype=bool)]
     for table in cases:
-        everything = table.take("train", rows)  # every column, then hide by hand
-        everything[:, ~visible] = np.nan
-        got = table.take("train", rows, visible)
-        assert got.dtype == np.float32 and np.array_equal(got, everything, equal_nan=True)
-        assert np.isnan(got[:, ~visible]).all() and not np.isnan(got[:, visible]).any()
+        for visible in shown:
+            everything = table.take("train", rows)  # every column, then hide by hand
+            everything[:, ~visible] = np.nan
+            got = table.take("train", rows, visible)
+            assert got.dtype == np.float32 and np.array_equal(got, everything, equal_nan=True)
+            assert np.isnan(got[:, ~visible]).all() and not np.isnan(got[:, visible]).any()
