@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from alcl.results.online_report import pattern_label, read_online_runs
+from alcl.results.page import legend_below
 from alcl.results.plots import pyplot, save_figure, strategy_style
 
 COLUMN_WIDTH = 3.5  # inches: one column of a two-column paper
@@ -26,8 +27,9 @@ def plot_error_rates(folder: Path) -> list[Path]:
     plt = pyplot()
     learners = list(dict.fromkeys(name for by in runs.values() for name in by))
     fig, axes = plt.subplots(
-        len(runs), 1, figsize=(COLUMN_WIDTH, 2.1 * len(runs) + 0.9), squeeze=False
-    )
+        len(runs), 1, figsize=(COLUMN_WIDTH, 2.1 * len(runs) + 0.9), squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
     for ax, (dataset, by_learner) in zip(axes[:, 0], sorted(runs.items()), strict=True):
         top = 0.0
         for name, records in by_learner.items():
@@ -50,8 +52,7 @@ def plot_error_rates(folder: Path) -> list[Path]:
         ax.set_ylabel("cumulative error rate")
     axes[-1, 0].set_xlabel("instances seen")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    legend_below(fig, handles, labels, ncols=3)
     paths = save_figure(fig, Path(folder), "error_rate")
     plt.close(fig)
     return paths

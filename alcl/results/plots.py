@@ -26,6 +26,7 @@ import numpy as np
 from alcl.evaluation.record import RunRecord
 from alcl.results.captions import caption, legend_label, mixed_seeds, read_grouping
 from alcl.results.files import FIGURES_DIR, load_runs
+from alcl.results.page import fit_to_page, legend_below
 from alcl.results.plots_adaptive import adaptive_figure, exit_depth_figure
 from alcl.results.tables import display_name
 
@@ -34,9 +35,10 @@ PRINT_WIDTH = 3.5
 MIN_FONT = 8.0
 """No text is smaller than this (pt) once a figure is printed at :data:`PRINT_WIDTH`."""
 FONT = 8.5
-"""The size (pt) of every text; a little above :data:`MIN_FONT` for the saved margins."""
+"""The size (pt) of every text; a little above :data:`MIN_FONT`, for a figure that has to be
+saved cropped."""
 PAD = 0.02
-"""Inches of margin around a saved figure's tight bounding box."""
+"""Inches of margin around a figure that has to be saved cropped (it could not fit its page)."""
 COLORS = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
@@ -156,14 +158,25 @@ def _same_as(groups: dict[str, list[RunRecord]], keys: tuple[str, ...]) -> dict[
 
 
 def save_figure(fig, folder: Path, name: str) -> list[Path]:
-    """Save ``fig`` as ``<folder>/figures/<name>.png`` and ``.pdf``, each written atomically."""
+    """Save ``fig`` as ``<folder>/figures/<name>.png`` and ``.pdf``, each written atomically,
+    at exactly its drawn size once it fits that page (:func:`alcl.results.page.fit_to_page`);
+    a drawing that still cannot fit is cropped to its extent, with a warning."""
     out = folder / FIGURES_DIR
     out.mkdir(parents=True, exist_ok=True)
+    overflow = fit_to_page(fig)
+    crop = {}
+    if overflow > 0.0:
+        warnings.warn(
+            f"figure {name} reaches {overflow:.2f} in past its page; saved cropped to its "
+            "drawing, so it prints smaller than drawn",
+            stacklevel=2,
+        )
+        crop = {"bbox_inches": "tight", "pad_inches": PAD}
     paths = []
     for ext in ("png", "pdf"):
         path = out / f"{name}.{ext}"
         tmp = out / f".{name}.tmp.{ext}"
-        fig.savefig(tmp, bbox_inches="tight", pad_inches=PAD)
+        fig.savefig(tmp, **crop)
         tmp.replace(path)
         paths.append(path)
     return paths
@@ -184,7 +197,7 @@ def _figure(plt, n_rows: int, panel_height: float, n_legend: int, ncols: int = 2
 def _legend_below(fig, ax, ncols: int = 2) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=ncols, handlelength=2.6)
+        legend_below(fig, handles, labels, ncols, handlelength=2.6)
 
 
 def _experiments_axis(ax, n: int, label: bool = True, first: int = 1) -> np.ndarray:

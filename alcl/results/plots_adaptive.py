@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from alcl.evaluation.record import RunRecord
+from alcl.results.page import legend_below
 
 WIDTH = 3.5
 """Inches: one column (:data:`alcl.results.plots.PRINT_WIDTH`; not imported, plots imports us)."""
@@ -160,8 +161,8 @@ def adaptive_figure(plt, groups: dict[str, list[RunRecord]], caption: str = ""):
         batch = next(iter(groups.values()))[0].al.adaptive["test"]["batch_size"]
         axes[1, 0].set_xlabel(f"wall-clock µs per sample (batches of {batch})")
         axes[1, 0].set_title("accuracy vs latency")
-    handles, _ = left.get_legend_handles_labels()
-    fig.legend(handles=handles + _marker_key(), loc="outside lower center", ncols=2)
+    handles = left.get_legend_handles_labels()[0] + _marker_key()
+    legend_below(fig, handles, [h.get_label() for h in handles], ncols=2)
     fig.suptitle(caption)
     return fig
 
@@ -192,6 +193,7 @@ def exit_depth_figure(plt, groups: dict[str, list[RunRecord]], caption: str = ""
     ax.set_xlabel("exit depth")
     ax.set_ylabel("share of test samples")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.legend(loc="outside lower center", ncols=1)
+    handles, labels = ax.get_legend_handles_labels()
+    legend_below(fig, handles, labels, ncols=1)
     fig.suptitle(caption)
     return fig

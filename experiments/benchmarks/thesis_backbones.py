@@ -73,6 +73,9 @@ def main() -> None:
             f"{backbone}-AL full path {al:.4f} vs BP {bp:.4f}: gap {100 * gap:+.2f} points, "
             f"target within {100 * margins[backbone]:.1f}: {verdict(gap <= margins[backbone])}"
         )
+        if "bag-of-embeddings" in agg:  # text: do the sequence blocks beat a bag of words?
+            bag = agg["bag-of-embeddings"]["avg_accuracy"]
+            lines.append(f"  bag-of-embeddings {bag:.4f}: AL {100 * (al - bag):+.2f} points")
     print()
     print("\n".join(lines))
 

@@ -17,6 +17,7 @@ from matplotlib.text import Text  # noqa: E402
 from alcl.evaluation.record import ALRecord, RunRecord, StreamInfo  # noqa: E402
 from alcl.results import plots  # noqa: E402
 from alcl.results.files import CONFIG_FILE, run_path, write_json  # noqa: E402
+from alcl.results.page import fit_to_page  # noqa: E402
 from alcl.results.plots_cd import cd_figure  # noqa: E402
 
 N_EXP = 3
@@ -107,11 +108,13 @@ def _folder(tmp_path, seeds: dict[str, int], grouping: str | None = "contiguous"
 
 
 def _figures(folder):
-    """Every figure of ``folder`` as (name, Figure, saved width in inches); all closed after."""
+    """Every figure of ``folder`` as (name, Figure, saved width in inches); all closed after.
+    Each must fit its page, so that it is saved at exactly its drawn size."""
     out = []
     for name, fig in plots.figures(folder, plt):
+        assert fit_to_page(fig) == 0.0, name
         png = io.BytesIO()  # as save_figure saves it (at a lower dpi: the width is in inches)
-        fig.savefig(png, format="png", dpi=DPI, bbox_inches="tight", pad_inches=plots.PAD)
+        fig.savefig(png, format="png", dpi=DPI)
         width_px = struct.unpack(">I", png.getvalue()[16:20])[0]
         out.append((name, fig, width_px / DPI))
     return out
@@ -172,7 +175,7 @@ def test_one_seed_shows_no_spread(tmp_path, close_all):
 @pytest.mark.parametrize("seeds", [ALL, dict.fromkeys(ALL, 1), {"al": 3, "naive": 1}])
 def test_all_text_prints_at_8pt_or_more_in_one_column(tmp_path, close_all, seeds):
     for name, fig, width in _figures(_folder(tmp_path, seeds)):
-        assert width <= plots.PRINT_WIDTH * 1.05, (name, width)
+        assert abs(width - plots.PRINT_WIDTH) < 0.02, (name, width)  # saved at its page
         scale = plots.PRINT_WIDTH / width  # the figure is printed one column wide
         for text in _texts(fig):
             printed = text.get_fontsize() * scale
