@@ -249,6 +249,7 @@ class AdaptiveConfig:
     latency_batch_size: int = 256
     latency_repeats: int = 3  # 0 skips wall-clock timing
     latency_samples: int = 1024  # test rows the latency probe times, evenly spaced (0: all)
+    per_feature_set: bool = False  # also a threshold per feature set, rows as released
 
     def check(self, need: Callable[[bool, str], None]) -> None:
         need(

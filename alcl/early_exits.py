@@ -16,6 +16,7 @@ from torch import Tensor
 from alcl.confidence import CONFIDENCES
 
 ANSWER_TABLE = "answer_exit_table"
+SET_THRESHOLDS = "exit_threshold_by_set"
 
 
 class EarlyExits:
@@ -64,9 +65,9 @@ class EarlyExits:
         return table[limit]  # limit 0 (no usable block) stays 0
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
-        key = prefix + ANSWER_TABLE
-        if key in state_dict and ANSWER_TABLE not in self._buffers:
-            self.register_buffer(ANSWER_TABLE, torch.empty_like(state_dict[key]))
+        for name in (ANSWER_TABLE, SET_THRESHOLDS):
+            if prefix + name in state_dict and name not in self._buffers:
+                self.register_buffer(name, torch.empty_like(state_dict[prefix + name]))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def init_exit_rule(self) -> None:
@@ -88,6 +89,38 @@ class EarlyExits:
             raise ValueError(f"an exit threshold must be >= 0 (or inf), got {threshold}.")
         self.exit_threshold.fill_(float(threshold))
         self.exit_confidence.fill_(CONFIDENCES.index(confidence))
+        self._buffers.pop(SET_THRESHOLDS, None)  # one threshold for every row again
+
+    def set_feature_set_thresholds(self, thresholds: dict[int, float]) -> None:
+        """Give the rows answered at exit d (one feature set: the rows whose columns reach
+        block d, through the answering table) their own threshold ``thresholds[d]``; sets
+        not listed keep the one threshold of :meth:`set_exit_rule`, which must exist. A
+        buffer indexed by d, registered on first use (networks that never calibrate per
+        feature set keep their ``state_dict``)."""
+        if self.exit_rule is None:
+            raise ValueError("set the network's exit rule first (set_exit_rule).")
+        bad = {d: t for d, t in thresholds.items() if not 1 <= d <= self.depth}
+        bad |= {d: t for d, t in thresholds.items() if math.isnan(t) or t < 0}
+        if bad:
+            raise ValueError(
+                f"per-feature-set thresholds need depths 1..{self.depth} and thresholds >= 0 "
+                f"(or inf), got {bad}."
+            )
+        table = torch.full((self.depth + 1,), float(self.exit_threshold), dtype=torch.float64)
+        for depth, threshold in thresholds.items():
+            table[depth] = float(threshold)
+        self._buffers.pop(SET_THRESHOLDS, None)
+        self.register_buffer(SET_THRESHOLDS, table.to(self.exit_threshold.device))
+
+    def feature_set_thresholds(self) -> Tensor | None:
+        """Per answering depth d (index d, 0 unused), the threshold of that feature set's rows,
+        for depths 0..self.depth; None when the network has one threshold for every row."""
+        table = self._buffers.get(SET_THRESHOLDS)
+        if table is None or self.exit_rule is None:
+            return None
+        if len(table) < self.depth + 1:  # blocks grown since: they take the one threshold
+            table = torch.cat([table, self.exit_threshold.expand(self.depth + 1 - len(table))])
+        return table[: self.depth + 1]
 
     @property
     def exit_rule(self) -> tuple[float, str] | None:

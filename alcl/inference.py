@@ -68,6 +68,12 @@ def _every_answer_depth(net: ExitNetwork, x: Tensor) -> Tensor:
     return limit
 
 
+def answer_depths(net: ExitNetwork, x: Tensor) -> Tensor:
+    """Per row, the exit that answers it: one value per feature set (the deepest block its
+    columns reach, or the exit chosen for that set); a row no exit can serve is refused."""
+    return _every_answer_depth(net, _filled(net, x))
+
+
 def _refuse_unreachable(limit: Tensor) -> None:
     bad = int((limit == 0).nonzero()[0])
     raise ValueError(
@@ -108,6 +114,7 @@ def adaptive(
     everything at depth 1; a threshold above 1 gives the full path (and
     computes no confidence on the way). Runs without autograd.
     """
+    by_set = _feature_set_thresholds(net) if threshold is None else None
     threshold, kind = _resolve_rule(net, threshold, kind)
     x = _filled(net, x)
     costs = exit_costs(net)
@@ -117,6 +124,12 @@ def adaptive(
     if n == 0:
         empty = torch.zeros(0, dtype=torch.long, device=x.device)
         return Prediction(x.new_zeros(0, net.n_classes), empty, empty)
+    if by_set is not None:  # each row's threshold is its feature set's
+        if limit is None:
+            limit = torch.full((n,), net.depth, dtype=torch.long, device=x.device)
+        threshold = by_set.to(x.device)[limit].to(torch.float32)
+        if bool((threshold > 1.0).all()):
+            threshold = math.inf
     if limit is None:
         shallowest = deepest = top
     else:
@@ -124,14 +137,14 @@ def adaptive(
         shallowest, deepest = (int(v) for v in torch.aminmax(limit))
         if shallowest == 0:
             _refuse_unreachable(limit)
-    thresholding = threshold <= 1.0
+    thresholding = isinstance(threshold, Tensor) or threshold <= 1.0
     if limit is None and not thresholding:  # the full path of complete rows: the plain chain
         depth = torch.full((n,), top, dtype=torch.long, device=x.device)
         return Prediction(_chain(net, x, top), depth, costs.shortcut_on(x.device, top, n))
     logits: Tensor | None = None
     exit_depth = torch.empty(n, dtype=torch.long, device=x.device)
     rows: Tensor | None = None  # rows of x still undecided; None while all are
-    s, lim = None, limit
+    s, lim, thr = None, limit, threshold  # thr: one threshold, or each undecided row's
     for k in range(1, deepest + 1):
         block = net.blocks[k - 1]
         s = block.encode(s, x, rows)
@@ -141,7 +154,7 @@ def adaptive(
             break
         if thresholding:
             out = net.exit_logits(s, k)
-            done = confidence(out, kind) >= threshold
+            done = confidence(out, kind) >= thr
             if k >= shallowest:
                 done |= lim == k
         elif k >= shallowest:
@@ -164,6 +177,7 @@ def adaptive(
         rows = stay if rows is None else rows[stay]
         s = s[stay]
         lim = None if lim is None else lim[stay]
+        thr = thr[stay] if isinstance(thr, Tensor) else thr
     table = costs.adaptive_exit_tensor if thresholding else costs.shortcut_tensor
     return Prediction(logits, exit_depth, table.to(x.device)[exit_depth - 1])
 
@@ -184,6 +198,7 @@ def adaptive_routed(
     would let it (the same rule, the same limits; only the batch its logits are computed
     in differs).
     """
+    by_set = _feature_set_thresholds(net) if threshold is None else None
     threshold, kind = _resolve_rule(net, threshold, kind)
     x = _filled(net, x)
     if batch_size < 1 or deep_batch_size < 1:
@@ -192,7 +207,11 @@ def adaptive_routed(
     if n == 0:
         return adaptive(net, x, threshold, kind)
     limit = _every_answer_depth(net, x)
-    thresholding = threshold <= 1.0
+    row_threshold = None if by_set is None else by_set.to(x.device)[limit].to(torch.float32)
+    if row_threshold is None:
+        thresholding = threshold <= 1.0
+    else:  # each row's threshold is its feature set's
+        thresholding = bool((row_threshold <= 1.0).any())
     logits = x.new_empty(n, net.n_classes)
     exit_depth = torch.empty(n, dtype=torch.long, device=x.device)
     rows = torch.arange(n, device=x.device)  # the rows still undecided, in order
@@ -207,7 +226,9 @@ def adaptive_routed(
             out = None
             if thresholding and k < net.depth:
                 out = net.exit_logits(s, k)
-                done |= confidence(out, kind) >= threshold
+                done |= confidence(out, kind) >= (
+                    threshold if row_threshold is None else row_threshold[r]
+                )
             if k == net.depth:
                 done = torch.ones_like(done)
             leave = done.nonzero().squeeze(1)
@@ -237,6 +258,12 @@ def _chain(net: ExitNetwork, x: Tensor, depth: int) -> Tensor:
     for block in islice(net.blocks, depth):  # a ModuleList slice would build a module
         s = block.encode(s, x)
     return net.exit_logits(s, depth)
+
+
+def _feature_set_thresholds(net: ExitNetwork) -> Tensor | None:
+    """The network's per-feature-set thresholds (index: answering depth), if it has them."""
+    table = getattr(net, "feature_set_thresholds", None)
+    return None if table is None else table()
 
 
 def _write(

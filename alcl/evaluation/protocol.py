@@ -49,6 +49,7 @@ from alcl.evaluation.cost import compute_report
 from alcl.evaluation.exits import ExitAccuracy
 from alcl.evaluation.memory import stored_samples
 from alcl.evaluation.record import ALRecord, RunRecord
+from alcl.feature_set_thresholds import feature_set_report
 from alcl.state.checkpoint import weights_fingerprint
 
 DEFAULT_ADAPTIVE = AdaptiveConfig()
@@ -64,6 +65,12 @@ def _current_view(stream, split: str, now: int) -> tuple[np.ndarray, np.ndarray]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
+def _released_view(stream, split: str, now: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every sample of ``split`` released up to ``now``, each with the columns of its release."""
+    parts = [stream.arrays(split, j, upto=j) for j in range(now + 1)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
 def _al_cost_and_exits(net: EarlyExits, stream, device, settings: AdaptiveConfig) -> dict:
     """Compute accounting and the calibrated adaptive-inference curves after the last experience."""
     last = stream.n_experiences - 1
@@ -71,12 +78,19 @@ def _al_cost_and_exits(net: EarlyExits, stream, device, settings: AdaptiveConfig
         tuple(torch.as_tensor(a, device=device) for a in _current_view(stream, split, last))
         for split in ("valid", "test")
     )
-    return {
+    report = {
         "compute": compute_report(
             net, test[0], settings.latency_batch_size, settings.latency_repeats
         ),
         "adaptive": adaptive_report(net, valid, test, settings),
     }
+    if settings.per_feature_set:  # after the one threshold: each set's rows as released
+        valid, test = (
+            tuple(torch.as_tensor(a, device=device) for a in _released_view(stream, split, last))
+            for split in ("valid", "test")
+        )
+        report["adaptive"]["by_feature_set"] = feature_set_report(net, valid, test, settings)
+    return report
 
 
 @dataclass
