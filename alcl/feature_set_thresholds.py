@@ -64,10 +64,6 @@ def calibrate_feature_sets(
     return chosen
 
 
-def _at(curve: Curve, threshold: float) -> Point:
-    return curve.full_path if threshold == float("inf") else curve.at(threshold)
-
-
 def feature_set_report(
     net: EarlyExits,
     valid: tuple[Tensor, Tensor],
@@ -84,7 +80,7 @@ def feature_set_report(
     for depth, rows in _feature_sets(net, test[0]).items():
         curve = _curve(net, test[0][rows], test[1][rows], settings)
         threshold = chosen[depth].threshold if depth in chosen else float(net.exit_threshold)
-        points = {"per_set": _at(curve, threshold), "one": _at(curve, one), "full": curve.full_path}
+        points = {"per_set": curve.at(threshold), "one": curve.at(one), "full": curve.full_path}
         n = len(rows)
         for key, point in points.items():
             right, flops = totals[key]
