@@ -165,14 +165,20 @@ def _measure_exit_costs(net: ExitNetwork) -> ExitCosts:
     return ExitCosts(tuple(encode), tuple(decode))
 
 
+def per_blocks(net: Any, name: str, build: Callable[[Any], Any]) -> Any:
+    """``build(net)``, kept on ``net`` as the plain attribute ``name`` and built again only
+    when its blocks change (blocks appended or replaced)."""
+    key = tuple(id(block) for block in net.blocks)
+    cached = getattr(net, name, None)
+    if cached is None or cached[0] != key:
+        cached = (key, build(net))
+        object.__setattr__(net, name, cached)  # plain attribute, not a submodule
+    return cached[1]
+
+
 def exit_costs(net: ExitNetwork) -> ExitCosts:
     """FLOPs per sample of every exit of ``net``; counted once per network shape, then reused."""
-    key = tuple(id(block) for block in net.blocks)
-    cached = getattr(net, "_exit_costs", None)
-    if cached is None or cached[0] != key:
-        cached = (key, _measure_exit_costs(net))
-        object.__setattr__(net, "_exit_costs", cached)  # plain attribute, not a submodule
-    return cached[1]
+    return per_blocks(net, "_exit_costs", _measure_exit_costs)
 
 
 def parameters_per_block(net: ExitNetwork) -> list[int]:

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from alcl import class_heads
 from alcl.backbones.mlp import MLPEncoder
 from alcl.block import ALBlock
+from alcl.compute import per_blocks
 from alcl.fusion import concat_vectors
 
 Kernel = tuple[Callable[..., Tensor], tuple]  # fn(z, *args)
@@ -101,9 +102,4 @@ def lean_chain(net: nn.Module) -> LeanChain | None:
     (:mod:`alcl.class_heads`)."""
     if class_heads.has_statistics(net) or not hasattr(net, "decode"):
         return None
-    key = tuple(id(block) for block in net.blocks)
-    cached = getattr(net, "_lean_chain", None)
-    if cached is None or cached[0] != key:
-        cached = (key, _build(net))
-        object.__setattr__(net, "_lean_chain", cached)  # plain attribute, not a submodule
-    return cached[1]
+    return per_blocks(net, "_lean_chain", _build)
